@@ -1,0 +1,33 @@
+"""The error hierarchy of keras_bridge: one `Error` base, specific subclasses.
+
+Every message says which file, key or weight is at fault, what was expected, what was found, and how to fix
+it. Where several problems exist, all of them are listed in one error.
+"""
+
+
+class Error(Exception):
+  """Base class of every error keras_bridge raises on bad input."""
+
+
+class CheckpointNotFoundError(Error, FileNotFoundError):
+  """A checkpoint path, prefix, state file or shard does not exist."""
+
+
+class CheckpointFormatError(Error, ValueError):
+  """A file is not a checkpoint, is truncated, or has the other format (name-based vs object-based)."""
+
+
+class MappingError(Error, ValueError):
+  """The TF1 keys and the Keras weights do not map one-to-one; carries the full report."""
+
+  def __init__(self, message, report=None):
+    super().__init__(message)
+    self.report = report
+
+
+class OptimizerStateError(Error, ValueError):
+  """Optimizer slots are missing, belong to another optimizer, disagree on the step, or have wrong shapes."""
+
+
+class OutputExistsError(Error, FileExistsError):
+  """An output exists and `overwrite` was not given."""

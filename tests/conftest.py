@@ -1,0 +1,30 @@
+"""Shared pytest configuration."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+  """Keras auto-names layers with a global counter; reset it so literal names are stable per test."""
+  import keras
+
+  keras.backend.clear_session()
+  yield
+
+
+def has_gpu():
+  return bool(tf.config.list_physical_devices("GPU"))
+
+
+def pytest_collection_modifyitems(config, items):
+  if has_gpu():
+    return
+  skip_gpu = pytest.mark.skip(reason="no GPU visible to TensorFlow")
+  for item in items:
+    if "gpu" in item.keywords:
+      item.add_marker(skip_gpu)
