@@ -1,0 +1,261 @@
+r"""Benchmark: converting a large name-based (TF1) checkpoint, time and peak memory.
+
+Generates a synthetic name-based checkpoint (`--size_gib`, default 2 GiB, in `--num_vars` square float32
+kernels `layer<i>/kernel` plus their biases `layer<i>/bias`), then times and measures, in the same run:
+
+* `cp`: copying the checkpoint's files (the floor);
+* `recipe`: the TF migration guide's recipe (site/en/guide/migrate/migrating_checkpoints.ipynb,
+  `convert_tf1_to_tf2`): every tensor into a `tf.Variable`, then `tf.train.Checkpoint(vars=...).write`;
+* `bridge_object`: `keras_bridge` TF1 -> object-based (`convert_checkpoint`);
+* `bridge_h5`: `keras_bridge` TF1 -> `.weights.h5` (`convert_checkpoint`).
+
+Each method runs `--repeats` times, each time in its own fresh Python process, after `sync` so that dirty
+pages of the previous method are not flushed on its time. Seconds are wall time of the conversion alone;
+the table shows the median. Peak RSS is the process's high-water mark (`VmHWM`, reset through
+`/proc/self/clear_refs` at the baseline) minus its RSS at the baseline:
+
+* `recipe`: baseline after the imports (`tensorflow`);
+* `bridge_*`: baseline after the imports and after building the target Keras model (a functional model of
+  `--num_vars` `Dense` layers, whose weights are themselves as large as the checkpoint);
+* `cp`: the `cp` process's own peak (`getrusage(RUSAGE_CHILDREN)`), baseline 0.
+
+Targets (issue 3): the bridge's peak RSS above its baseline is at most the largest tensor plus a small
+constant (`SMALL_CONSTANT_MIB`), and its time at most 2x that of `cp`.
+
+Usage:
+
+  python benchmarks/convert.py                         # 2 GiB, 32 kernels, JSON in benchmarks/results/
+  python benchmarks/convert.py --size_gib=0.01 --repeats=1 --json=/tmp/smoke.json   # a quick smoke run
+"""
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from absl import app
+from absl import flags
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+METHODS = ("cp", "recipe", "bridge_object", "bridge_h5")
+#: The "small constant" of the memory target, in MiB.
+SMALL_CONSTANT_MIB = 32
+#: The time target: at most this many times the time of `cp`.
+TIME_TARGET_RATIO = 2.0
+_MIB = 1 << 20
+
+_SIZE_GIB = flags.DEFINE_float("size_gib", 2.0, "Size of the synthetic checkpoint, in GiB.")
+_NUM_VARS = flags.DEFINE_integer("num_vars", 32, "Number of square kernels (each has a bias too).")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Where to write the checkpoint and outputs; default: a new "
+                               "temporary directory, removed at the end unless --keep.")
+_JSON = flags.DEFINE_string("json", os.path.join(REPO_ROOT, "benchmarks", "results", "convert.json"),
+                            "Where to write the results as JSON.")
+_KEEP = flags.DEFINE_bool("keep", False, "Keep the work directory (the synthetic checkpoint).")
+_REPEATS = flags.DEFINE_integer("repeats", 3, "Runs per method; the table shows the median time.")
+_WORKER = flags.DEFINE_string("worker", None, "Internal: run one measurement (a JSON spec) in this process "
+                              "and print the result as JSON.")
+
+
+def kernel_size(size_gib: float, num_vars: int) -> int:
+  """The side of each square float32 kernel, so that `num_vars` kernels fill `size_gib`."""
+  return max(1, int((size_gib * (1 << 30) / num_vars / 4) ** 0.5))
+
+
+def generate_checkpoint(prefix: str, num_vars: int, n: int) -> None:
+  """Writes a name-based checkpoint of `num_vars` layers `layer<i>/kernel` (n x n) and `layer<i>/bias` (n).
+
+  Each layer is saved by a `tf.compat.v1.train.Saver` in its own graph, and `MergeV2Checkpoints` (the op a
+  sharded Saver runs) joins the bundles into one checkpoint with a data shard per layer, so only one layer
+  is in memory at a time. Kernel i is filled with i, bias i with -i.
+  """
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  v1 = tf.compat.v1
+  parts = []
+  for i in range(num_vars):
+    graph = tf.Graph()
+    with graph.as_default():
+      kernel = v1.get_variable(f"layer{i}/kernel", initializer=tf.fill([n, n], float(i)))
+      bias = v1.get_variable(f"layer{i}/bias", initializer=tf.fill([n], -float(i)))
+      saver = v1.train.Saver([kernel, bias])
+      with v1.Session(graph=graph) as sess:
+        sess.run(v1.global_variables_initializer())
+        parts.append(saver.save(sess, f"{prefix}.part{i}", write_meta_graph=False, write_state=False))
+  tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=prefix, delete_old_dirs=False)
+
+
+def _status(field: str) -> int:
+  """A `/proc/self/status` memory field, in bytes."""
+  with open("/proc/self/status") as f:
+    for line in f:
+      if line.startswith(field + ":"):
+        return int(line.split()[1]) * 1024
+  raise KeyError(field)
+
+
+def _reset_peak() -> None:
+  # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+  with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+
+
+def _model(num_vars, n):
+  import keras  # pylint: disable=g-import-not-at-top
+  inputs = keras.Input((n,))
+  x = inputs
+  for i in range(num_vars):
+    x = keras.layers.Dense(n, name=f"layer{i}", kernel_initializer="zeros")(x)
+  return keras.Model(inputs, x)
+
+
+def _measure(spec: dict) -> dict:
+  """Runs one method in this process: imports, baseline, conversion; returns seconds and peak RSS."""
+  method, src, dst = spec["method"], spec["src"], spec["dst"]
+  if method == "cp":
+    files = sorted(os.path.join(os.path.dirname(src), f) for f in os.listdir(os.path.dirname(src))
+                   if f.startswith(os.path.basename(src) + "."))
+    os.makedirs(dst)
+    start = time.perf_counter()
+    subprocess.run(["cp", *files, dst], check=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return {"seconds": seconds, "peak_above_baseline": peak, "baseline_rss": 0,
+            "baseline": "the cp process's own peak RSS"}
+
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  if method == "recipe":
+    baseline = "after importing tensorflow"
+  else:
+    from keras_bridge import _formats  # pylint: disable=g-import-not-at-top
+    model = _model(spec["num_vars"], spec["n"])
+    baseline = "after importing tensorflow, keras, keras_bridge and building the Keras model"
+  base = _status("VmRSS")
+  _reset_peak()
+  start = time.perf_counter()
+  if method == "recipe":
+    reader = tf.train.load_checkpoint(src)
+    variables = {key: tf.Variable(reader.get_tensor(key)) for key in reader.get_variable_to_dtype_map()}
+    tf.train.Checkpoint(vars=variables).write(dst)
+  elif method == "bridge_object":
+    _formats.convert_checkpoint(src, dst, model)
+  else:
+    _formats.convert_checkpoint(src, dst + ".weights.h5", model)
+  seconds = time.perf_counter() - start
+  return {"seconds": seconds, "peak_above_baseline": _status("VmHWM") - base, "baseline_rss": base,
+          "baseline": baseline}
+
+
+def _run_worker(spec: dict) -> dict:
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO_ROOT, os.environ.get("PYTHONPATH", "")]),
+             TF_CPP_MIN_LOG_LEVEL="3")
+  out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(spec)],
+                       check=True, capture_output=True, text=True, env=env)
+  return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _remove(path):
+  subprocess.run(["rm", "-rf", path], check=True)
+
+
+def run_benchmark(size_gib: float = 2.0, num_vars: int = 32, workdir=None, json_path=None, keep=False,
+                  repeats: int = 3, in_process: bool = False) -> dict:
+  """Generates the checkpoint, measures every method, prints the table; returns (and writes) the results.
+
+  Args:
+    size_gib, num_vars, workdir, json_path, keep, repeats: as the flags of the same names.
+    in_process: run the methods in this process instead of a fresh process each. Only for quick smoke
+      tests: each peak then includes what earlier methods left behind, and `cp`'s is the largest of all
+      children of this process so far.
+
+  Returns:
+    `{"config": {...}, "rows": [one dict per method]}`, as written to `json_path`.
+  """
+  own_workdir = workdir is None
+  workdir = workdir or tempfile.mkdtemp(prefix="convert-bench-", dir="/tmp")
+  os.makedirs(workdir, exist_ok=True)
+  n = kernel_size(size_gib, num_vars)
+  src = os.path.join(workdir, "src", "model.ckpt")
+  try:
+    os.makedirs(os.path.dirname(src), exist_ok=True)
+    start = time.perf_counter()
+    generate_checkpoint(src, num_vars, n)
+    generate_seconds = time.perf_counter() - start
+    ckpt_bytes = sum(os.path.getsize(os.path.join(os.path.dirname(src), f))
+                     for f in os.listdir(os.path.dirname(src)) if f.startswith("model.ckpt."))
+    largest = n * n * 4
+    runs = {m: [] for m in METHODS}
+    for r in range(repeats):
+      for method in METHODS:
+        dst = os.path.join(workdir, f"out-{method}-{r}", "ckpt")
+        os.sync()
+        spec = {"method": method, "src": src, "dst": dst, "n": n, "num_vars": num_vars}
+        runs[method].append(_measure(spec) if in_process else _run_worker(spec))
+        _remove(os.path.dirname(dst))
+    rows = []
+    cp_seconds = statistics.median(x["seconds"] for x in runs["cp"])
+    for method in METHODS:
+      seconds = statistics.median(x["seconds"] for x in runs[method])
+      peak = max(x["peak_above_baseline"] for x in runs[method])
+      row = {"method": method, "seconds": seconds, "seconds_all": [x["seconds"] for x in runs[method]],
+             "ratio_to_cp": seconds / cp_seconds, "peak_rss_above_baseline_mib": peak / _MIB,
+             "baseline_rss_mib": runs[method][0]["baseline_rss"] / _MIB, "baseline": runs[method][0]["baseline"],
+             "largest_tensor_mib": largest / _MIB}
+      if method.startswith("bridge"):
+        row["time_target_met"] = row["ratio_to_cp"] <= TIME_TARGET_RATIO
+        row["rss_target_met"] = peak <= largest + SMALL_CONSTANT_MIB * _MIB
+      rows.append(row)
+    results = {
+        "config": {"size_gib": size_gib, "num_vars": num_vars, "kernel_shape": [n, n], "tensors": 2 * num_vars,
+                   "checkpoint_bytes": ckpt_bytes, "largest_tensor_bytes": largest, "repeats": repeats,
+                   "generate_seconds": generate_seconds, "small_constant_mib": SMALL_CONSTANT_MIB,
+                   "time_target_ratio": TIME_TARGET_RATIO, "cpus": os.cpu_count(), "in_process": in_process},
+        "rows": rows,
+    }
+    print(format_table(results))
+    if json_path:
+      os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+      with open(json_path, "w") as f:
+        json.dump(results, f, indent=2)
+    return results
+  finally:
+    if own_workdir and not keep:
+      _remove(workdir)
+
+
+def format_table(results: dict) -> str:
+  """The results as a fixed-width table."""
+  c = results["config"]
+  header = ("method", "seconds", "x cp", "peak RSS above baseline (MiB)", "largest tensor (MiB)", "targets")
+  rows = []
+  for r in results["rows"]:
+    targets = ""
+    if "time_target_met" in r:
+      targets = (f"time {'met' if r['time_target_met'] else 'MISSED'}, "
+                 f"RSS {'met' if r['rss_target_met'] else 'MISSED'}")
+    rows.append((r["method"], f"{r['seconds']:.2f}", f"{r['ratio_to_cp']:.2f}",
+                 f"{r['peak_rss_above_baseline_mib']:.0f}", f"{r['largest_tensor_mib']:.0f}", targets))
+  widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(header)]
+  fmt = "  ".join("{:<%d}" % w for w in widths)
+  lines = [f"Checkpoint: {c['checkpoint_bytes'] / (1 << 30):.2f} GiB in {c['tensors']} tensors "
+           f"({c['num_vars']} kernels {c['kernel_shape']} float32 + biases); median of {c['repeats']} run(s); "
+           f"{c['cpus']} CPUs", fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+  lines += [fmt.format(*row) for row in rows]
+  lines.append(f"Targets: time <= {c['time_target_ratio']}x cp; peak RSS <= largest tensor + "
+               f"{c['small_constant_mib']} MiB.")
+  return "\n".join(lines)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  if _WORKER.value:
+    print(json.dumps(_measure(json.loads(_WORKER.value))))
+    return
+  run_benchmark(_SIZE_GIB.value, _NUM_VARS.value, _WORKDIR.value, _JSON.value, _KEEP.value, _REPEATS.value)
+
+
+if __name__ == "__main__":
+  app.run(main)

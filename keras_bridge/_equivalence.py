@@ -1,0 +1,488 @@
+"""Numerical equivalence of a tf1_reference graph and its Keras 3 twin (keras_bridge.models).
+
+Short answer: build a `Twin` (or take one from `dnn_twin`, `image_filter_twin`, `shared_fc_twin`,
+`affine_reuseable_twin`, `auto_reuse_twin`, `gan_twin`), copy the TF1 weights into the Keras model, then
+
+* `compare_outputs(twin, inputs)`: the max absolute difference of every compared tensor (every layer of the
+  DNN; each output of the shared models; the GAN's sample and both logits);
+* `compare_training(twin, batches)`: one TF1 step (`sess.run` of the reference's training ops, in order)
+  and one Keras step (`GradientTape` + `keras.optimizers.SGD`) per batch, then the max absolute difference
+  of every weight.
+
+Weights are copied in one of two ways, and both go through the bridge's mapping engine
+(`keras_bridge._mapping.build_mapping`: canonical paths + `DEFAULT_RULES`):
+
+* `copy_weights`: in memory, from the session's variable values;
+* `copy_weights_via_checkpoint`: through a real name-based checkpoint written by the reference's
+  `tf.compat.v1.train.Saver` and read by `load_tf1_checkpoint`.
+
+Sessions: keep the TF1 session open with `session = tf.compat.v1.Session(graph=g)` rather than
+`with tf.compat.v1.Session(graph=g):`, which makes `g` the default graph, so that Keras (eager) calls in the
+same block would try to add ops to it and fail with "Attempting to capture an EagerTensor without building a
+function".
+
+Tolerances. On CPU in float32 both sides run the same TensorFlow kernels (MatMul, Conv2D, BiasAdd, Relu,
+the same cross-entropy ops), so forward outputs agree to `CPU_FORWARD_TOL` = 1e-6 and five SGD steps to
+`CPU_TRAINING_TOL` = 1e-5 (measured: forward differences are 0 or a few ulps; see the tests). On a GPU two
+things break bit-equality: TensorFloat-32, on by default for float32 matmuls and convolutions on Ampere and
+newer (10-bit mantissa, relative error about 1e-3), and cuDNN's choice of convolution algorithm, which may
+differ between the TF1 graph and the Keras call and sums in a different order. The GPU tests
+(tests/conformance/test_equivalence_gpu.py, `@pytest.mark.gpu`) therefore use small models with
+O(1) activations and `GPU_FORWARD_TOL` = `GPU_TRAINING_TOL` = 1e-4 with TF32 switched off, and
+`GPU_TF32_TOL` = 1e-2 (relative to the largest reference magnitude) with TF32 left on.
+"""
+
+import dataclasses
+import os
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_bridge import _errors
+from keras_bridge import _mapping
+from keras_bridge import _naming
+from keras_bridge import _tf1_checkpoint
+from keras_bridge import models
+from tf1_reference import dnn as _dnn
+
+v1 = tf.compat.v1
+
+CPU_FORWARD_TOL = 1e-6
+CPU_TRAINING_TOL = 1e-5
+GPU_FORWARD_TOL = 1e-4
+GPU_TRAINING_TOL = 1e-4
+GPU_TF32_TOL = 1e-2
+
+#: `(TF1 training op, its loss)` pairs, run in order as one TF1 step.
+TrainOps = Sequence[Tuple[tf.Operation, tf.Tensor]]
+#: `keras_step(inputs, targets) -> losses`, one Keras step; the losses in the order of `Twin.train_ops`.
+KerasStep = Callable[[Sequence[np.ndarray], Sequence[np.ndarray]], Sequence[float]]
+#: `sample(rng, batch_size) -> (inputs, targets)`, NumPy arrays for one batch.
+Sampler = Callable[[np.random.Generator, int], Tuple[List[np.ndarray], List[np.ndarray]]]
+
+
+@dataclasses.dataclass
+class Twin:
+  """A tf1_reference graph in a live session and its Keras 3 twin.
+
+  Attributes:
+    name: a readable id ("dnn", "gan", ...).
+    session: a `tf.compat.v1.Session` on the reference graph, variables initialized.
+    variables: the TF1 model variables that map onto the Keras weights.
+    inputs: TF1 placeholders, fed in this order with the arrays the Keras side receives.
+    outputs: TF1 tensors to compare, by name (per layer where the twin can expose it).
+    model: the Keras twin.
+    keras_outputs: `keras_outputs(inputs) -> {name: tensor}`, the same names as `outputs`.
+    targets: TF1 placeholders for training targets (labels, regression targets; empty for the GAN).
+    train_ops: `(op, loss)` pairs; one TF1 step runs them in order with the same feed.
+    keras_step: one Keras step with the same batch; returns the losses in the order of `train_ops`.
+    sample: draws a batch `(inputs, targets)`.
+    saver: a `tf.compat.v1.train.Saver` over `variables` (the reference's own where it has one).
+    rules: user mapping rules for the bridge, applied before `DEFAULT_RULES`.
+  """
+
+  name: str
+  session: "v1.Session"
+  variables: List[tf.Variable]
+  inputs: List[tf.Tensor]
+  outputs: Dict[str, tf.Tensor]
+  model: keras.Model
+  keras_outputs: Callable[[Sequence[np.ndarray]], Mapping[str, object]]
+  targets: List[tf.Tensor]
+  train_ops: TrainOps
+  keras_step: KerasStep
+  sample: Sampler
+  saver: "v1.train.Saver"
+  rules: tuple = ()
+
+  def feed(self, inputs: Sequence[np.ndarray], targets: Sequence[np.ndarray] = ()) -> dict:
+    """The TF1 `feed_dict` for one batch."""
+    feed = dict(zip(self.inputs, inputs))
+    feed.update(zip(self.targets, targets))
+    return feed
+
+  def close(self):
+    self.session.close()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc):
+    self.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+  """Max absolute differences by name; `max_abs_diff` is the largest of them."""
+
+  diffs: Dict[str, float]
+
+  @property
+  def max_abs_diff(self) -> float:
+    return max(self.diffs.values()) if self.diffs else 0.0
+
+  def worst(self) -> Tuple[str, float]:
+    """The name with the largest difference, and that difference."""
+    name = max(self.diffs, key=self.diffs.get)
+    return name, self.diffs[name]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingComparison:
+  """The result of `compare_training`.
+
+  Attributes:
+    steps: number of steps run on each side.
+    weights: max absolute difference per canonical weight path after the last step.
+    per_step: the largest weight difference after each step.
+    losses: the largest relative loss difference `|a - b| / max(1, |a|)` at each step (losses are computed
+      before each update; the shared models' regression losses can be large).
+  """
+
+  steps: int
+  weights: Comparison
+  per_step: Tuple[float, ...]
+  losses: Tuple[float, ...]
+
+  @property
+  def max_abs_diff(self) -> float:
+    return self.weights.max_abs_diff
+
+
+def _max_abs_diff(a, b) -> float:
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  if a.shape != b.shape:
+    raise ValueError(f"Cannot compare arrays of different shapes. Received: {a.shape} and {b.shape}.")
+  return float(np.max(np.abs(a - b))) if a.size else 0.0
+
+
+def _mapped(session, variables, model, rules, how):
+  """The mapping report and the TF1 values of `variables`; raises MappingError unless it is complete."""
+  specs = {v.op.name: (tuple(v.shape.as_list()), v.dtype.base_dtype.name) for v in variables}
+  report = _mapping.build_mapping(model, specs, rules=rules)
+  if not report.ok:
+    problems = report.problems()
+    raise _errors.MappingError(
+        f"The TF1 variables do not map one-to-one onto the weights of Keras model {model.name!r} ({how}); "
+        f"nothing was assigned. {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+        + "\nGive the twin matching layer names, or pass rules=.", report=report)
+  by_name = {v.op.name: v for v in variables}
+  values = session.run({m.tf1_key: by_name[m.tf1_key] for m in report.matched})
+  return report, values
+
+
+def copy_variables(session: "v1.Session", variables: Sequence[tf.Variable], model: keras.Model,
+                   rules=()) -> _mapping.MappingReport:
+  """Copies TF1 variable values from a live session into a Keras model, in memory.
+
+  Args:
+    session: a session on the graph that holds `variables`.
+    variables: TF1 variables; their names are mapped with `rules`, then `DEFAULT_RULES`.
+    model: the Keras model.
+    rules: user `(regex, replacement)` rules.
+
+  Returns:
+    The mapping report (`assigned` True).
+
+  Raises:
+    MappingError: a variable or weight is unmatched, or shapes/dtypes differ; nothing is assigned.
+  """
+  report, values = _mapped(session, variables, model, rules, "in-memory copy")
+  weights = _naming.canonical_weights(model)
+  for m in report.matched:
+    weights[m.keras_path].assign(values[m.tf1_key])
+  report.assigned = True
+  return report
+
+
+def compare_variables(session: "v1.Session", variables: Sequence[tf.Variable], model: keras.Model,
+                      rules=()) -> Comparison:
+  """Max absolute difference per canonical path between TF1 variables and the Keras weights they map to.
+
+  Raises:
+    MappingError: as `copy_variables`.
+  """
+  report, values = _mapped(session, variables, model, rules, "weight comparison")
+  weights = _naming.canonical_weights(model)
+  return Comparison({m.keras_path: _max_abs_diff(values[m.tf1_key], keras.ops.convert_to_numpy(
+      weights[m.keras_path])) for m in report.matched})
+
+
+def copy_weights(twin: Twin) -> _mapping.MappingReport:
+  """`copy_variables` for a twin: the session's TF1 values into `twin.model`, in memory."""
+  return copy_variables(twin.session, twin.variables, twin.model, twin.rules)
+
+
+def copy_weights_via_checkpoint(twin: Twin, directory: str) -> _mapping.MappingReport:
+  """Saves the TF1 variables with `twin.saver` and loads the checkpoint with `load_tf1_checkpoint`.
+
+  Args:
+    twin: the pair.
+    directory: where to write `<directory>/<twin.name>.ckpt`.
+
+  Returns:
+    The report of `load_tf1_checkpoint` (strict, default rules plus `twin.rules`).
+  """
+  with twin.session.graph.as_default():
+    prefix = twin.saver.save(twin.session, os.path.join(directory, f"{twin.name}.ckpt"))
+  return _tf1_checkpoint.load_tf1_checkpoint(twin.model, prefix, rules=twin.rules)
+
+
+def compare_weights(twin: Twin) -> Comparison:
+  """`compare_variables` for a twin."""
+  return compare_variables(twin.session, twin.variables, twin.model, twin.rules)
+
+
+def compare_outputs(twin: Twin, inputs: Sequence[np.ndarray]) -> Comparison:
+  """Runs both sides on the same inputs and compares every tensor named in `twin.outputs`.
+
+  Args:
+    twin: the pair, weights already copied.
+    inputs: one array per `twin.inputs` placeholder.
+
+  Returns:
+    The max absolute difference per output name.
+  """
+  tf1 = twin.session.run(twin.outputs, feed_dict=twin.feed(inputs))
+  ours = twin.keras_outputs(inputs)
+  missing = sorted(set(tf1) ^ set(ours))
+  if missing:
+    raise ValueError(f"The TF1 outputs {sorted(tf1)} and the Keras outputs {sorted(ours)} of twin "
+                     f"{twin.name!r} differ in {missing}; keras_outputs must return the same names.")
+  return Comparison({name: _max_abs_diff(tf1[name], keras.ops.convert_to_numpy(ours[name])) for name in tf1})
+
+
+def compare_training(twin: Twin, batches: Sequence[Tuple[Sequence[np.ndarray], Sequence[np.ndarray]]]
+                     ) -> TrainingComparison:
+  """Trains both sides on the same batches, one step each per batch, and compares the weights.
+
+  Args:
+    twin: the pair, weights already copied (see `copy_weights`).
+    batches: `(inputs, targets)` per step, e.g. from `twin.sample`.
+
+  Returns:
+    A `TrainingComparison`.
+  """
+  per_step, losses = [], []
+  for inputs, targets in batches:
+    feed = twin.feed(inputs, targets)
+    tf1_losses = [twin.session.run([op, loss], feed_dict=feed)[1] for op, loss in twin.train_ops]
+    keras_losses = twin.keras_step(inputs, targets)
+    losses.append(max(_max_abs_diff(a, keras.ops.convert_to_numpy(b)) / max(1.0, abs(float(a)))
+                      for a, b in zip(tf1_losses, keras_losses)))
+    per_step.append(compare_weights(twin).max_abs_diff)
+  return TrainingComparison(steps=len(batches), weights=compare_weights(twin), per_step=tuple(per_step),
+                            losses=tuple(losses))
+
+
+def sgd_step(model: keras.Model, loss_fn, learning_rate: float, clip_value: Optional[float] = None
+             ) -> KerasStep:
+  """A Keras step equivalent to TF1 `GradientDescentOptimizer(lr)` over the model's trainable weights.
+
+  Args:
+    model: the Keras twin.
+    loss_fn: `loss_fn(inputs, targets) -> scalar`, computed with `model`.
+    learning_rate: as in the TF1 optimizer.
+    clip_value: clip each gradient to [-clip_value, clip_value] first, as the 002 DNN's
+      `tf.clip_by_value` over `compute_gradients` does (`SGD(clipvalue=...)`).
+
+  Returns:
+    `step(inputs, targets) -> [loss]`. Frozen layers (`layer.trainable = False`) are left out, as TF1's
+    `var_list` leaves variables out.
+  """
+  optimizer = keras.optimizers.SGD(learning_rate=learning_rate, clipvalue=clip_value)
+
+  def step(inputs, targets):
+    variables = model.trainable_weights
+    with tf.GradientTape() as tape:
+      loss = loss_fn(inputs, targets)
+    optimizer.apply(tape.gradient(loss, variables), variables)
+    return [loss]
+
+  return step
+
+
+def _start(graph, init=None):
+  session = v1.Session(graph=graph)
+  if init is None:
+    with graph.as_default():
+      init = v1.global_variables_initializer()
+  session.run(init)
+  return session
+
+
+def _uniform(rng, shape):
+  return rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+
+
+def dnn_twin(n_inputs: int = 20, n_outputs: int = 5, hidden_sizes: Sequence[int] = (16, 12, 8),
+             learning_rate: float = 0.1, threshold: Optional[float] = 1.0, seed: int = 0) -> Twin:
+  """The 002_9773991e7c1a2830.txt DNN (`build_dnn`) and `models.dnn`, compared at every layer.
+
+  The TF1 step is the reference's `training_op`: `compute_gradients`, `clip_by_value(-threshold,
+  threshold)`, `apply_gradients` with `GradientDescentOptimizer`. The Keras step is `SGD(clipvalue=...)`
+  with `SparseCategoricalCrossentropy(from_logits=True)`.
+  """
+  net = _dnn.build_dnn(n_inputs, n_outputs, hidden_sizes, learning_rate=learning_rate, threshold=threshold,
+                       seed=seed)
+  model = models.dnn(n_inputs, n_outputs, hidden_sizes)
+  names = net.layer_names
+  probe = keras.Model(model.input, {n: model.get_layer(n).output for n in names})
+  xent = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+  def sample(rng, batch_size):
+    return [_uniform(rng, (batch_size, n_inputs))], [rng.integers(0, n_outputs, size=batch_size)]
+
+  return Twin(
+      name="dnn", session=_start(net.graph, net.init), variables=net.model_variables(), inputs=[net.X],
+      outputs=dict(zip(names, list(net.hidden) + [net.logits])), model=model,
+      keras_outputs=lambda inputs: probe(inputs[0]), targets=[net.y],
+      train_ops=[(net.training_op, net.loss)],
+      keras_step=sgd_step(model, lambda x, y: xent(y[0], model(x[0])), learning_rate, threshold),
+      sample=sample, saver=net.saver)
+
+
+def _regression_head(graph, outputs: Mapping[str, tf.Tensor], variables, learning_rate):
+  """Adds `sum_k mean((out_k - target_k)^2)` and a `GradientDescentOptimizer` step to a graph without one."""
+  with graph.as_default(), tf.name_scope("equivalence"):
+    targets = [v1.placeholder(tf.float32, t.shape, name=f"target_{name}") for name, t in outputs.items()]
+    losses = [tf.reduce_mean(tf.square(t - target)) for t, target in zip(outputs.values(), targets)]
+    loss = losses[0]
+    for extra in losses[1:]:
+      loss = loss + extra
+    train_op = v1.train.GradientDescentOptimizer(learning_rate).minimize(loss, var_list=variables)
+  return targets, loss, train_op
+
+
+def _call(model, inputs):
+  return model(list(inputs) if len(inputs) > 1 else inputs[0])
+
+
+def _regression_loss(model, names):
+  def loss_fn(inputs, targets):
+    outputs = _call(model, inputs)
+    losses = [keras.ops.mean(keras.ops.square(outputs[n] - t)) for n, t in zip(names, targets)]
+    loss = losses[0]
+    for extra in losses[1:]:
+      loss = loss + extra
+    return loss
+
+  return loss_fn
+
+
+def _shared_twin(name, net, inputs, loss_outputs, model, learning_rate, outputs=None, keras_outputs=None
+                 ) -> Twin:
+  """A twin for a sharing graph, which has no loss: both sides get the same regression head.
+
+  `loss_outputs` (TF1 tensors named like the Keras model's dict outputs) feed the head; `outputs` and
+  `keras_outputs` are what `compare_outputs` compares, by default the same tensors.
+  """
+  targets, loss, train_op = _regression_head(net.graph, loss_outputs, net.variables, learning_rate)
+  shapes = [tuple(t.shape.as_list()) for t in list(inputs) + list(targets)]
+  with net.graph.as_default():
+    saver = v1.train.Saver(net.variables)
+
+  def sample(rng, batch_size):
+    arrays = [_uniform(rng, tuple(batch_size if d is None else d for d in s)) for s in shapes]
+    return arrays[:len(inputs)], arrays[len(inputs):]
+
+  return Twin(name=name, session=_start(net.graph, net.init), variables=list(net.variables),
+              inputs=list(inputs), outputs=dict(outputs or loss_outputs), model=model,
+              keras_outputs=keras_outputs or (lambda xs: _call(model, xs)), targets=targets,
+              train_ops=[(train_op, loss)],
+              keras_step=sgd_step(model, _regression_loss(model, list(loss_outputs)), learning_rate),
+              sample=sample, saver=saver)
+
+
+def _conv_input(tensor):
+  """The input of `relu(conv2d(x, W) + b)`: Relu <- add <- Conv2D <- x."""
+  return tensor.op.inputs[0].op.inputs[0].op.inputs[0]
+
+
+def image_filter_twin(share: str = "reuse_true", input1_shape: Sequence[int] = (1, 6, 6, 32),
+                      input2_shape: Sequence[int] = (1, 8, 8, 32), learning_rate: float = 1e-4,
+                      seed: int = 0) -> Twin:
+  """The 001_504de2624905c75a.txt image filter (`sharing.build_image_filter`) and `models.image_filter`.
+
+  Compared per layer and per call: `output1/conv1`, `output1/conv2`, `output2/conv1`, `output2/conv2`.
+  """
+  from tf1_reference import sharing  # pylint: disable=g-import-not-at-top
+
+  net = sharing.build_image_filter(share, input1_shape, input2_shape, seed=seed)
+  model = models.image_filter(tuple(input1_shape[1:]), tuple(input2_shape[1:]))
+  block = model.get_layer("model")
+  probe = keras.Model(block.input, {"conv1": block.get_layer("conv1").output, "conv2": block.output})
+  outputs = {"output1/conv1": _conv_input(net.output1), "output1/conv2": net.output1,
+             "output2/conv1": _conv_input(net.output2), "output2/conv2": net.output2}
+
+  def keras_outputs(inputs):
+    return {f"output{i}/{layer}": value for i, x in enumerate(inputs, 1) for layer, value in probe(x).items()}
+
+  return _shared_twin("image_filter", net, [net.input1, net.input2],
+                      {"output1": net.output1, "output2": net.output2}, model, learning_rate,
+                      outputs=outputs, keras_outputs=keras_outputs)
+
+
+def shared_fc_twin(n_units: int = 6, learning_rate: float = 0.01, seed: int = 0) -> Twin:
+  """The corrected 000_4e63901589b71580.txt shared FC (`sharing.build_shared_fc`) and `models.shared_fc`."""
+  from tf1_reference import sharing  # pylint: disable=g-import-not-at-top
+
+  net = sharing.build_shared_fc(n_units, n_units, seed=seed)
+  model = models.shared_fc(n_units, n_units)
+  return _shared_twin("shared_fc", net, [net.x], {"fc1": net.fc1, "fc2": net.fc2}, model, learning_rate)
+
+
+def affine_reuseable_twin(n_inputs: int = 12, n_units: int = 6, learning_rate: float = 0.01,
+                          seed: int = 0) -> Twin:
+  """003_edbfd8374a89a122.txt `affine_reuseable` (`sharing.build_affine_reuseable`) and `models.affine_reuseable`."""
+  from tf1_reference import sharing  # pylint: disable=g-import-not-at-top
+
+  net = sharing.build_affine_reuseable(n_inputs, n_units, seed=seed)
+  model = models.affine_reuseable(n_inputs, n_units)
+  return _shared_twin("affine_reuseable", net, [net.x], {"nn1": net.nn1, "nn2": net.nn2}, model,
+                      learning_rate)
+
+
+def auto_reuse_twin(learning_rate: float = 0.01, seed: int = 0) -> Twin:
+  """004_6270d8d9c47d861f.txt `shared_layer` with AUTO_REUSE (`sharing.build_auto_reuse`) and `models.auto_reuse`."""
+  from tf1_reference import sharing  # pylint: disable=g-import-not-at-top
+
+  net = sharing.build_auto_reuse(seed=seed)
+  model = models.auto_reuse()
+  return _shared_twin("auto_reuse", net, [net.input_data], {"output1": net.output1, "output2": net.output2},
+                      model, learning_rate)
+
+
+def gan_twin(data_dim: int = 4, noise_dim: int = 2, hidden_units: int = 8, d_learning_rate: float = 0.05,
+             g_learning_rate: float = 0.05, seed: int = 0) -> Twin:
+  """The 003_edbfd8374a89a122.txt GAN (`gan.build_gan`) and `models.GAN`.
+
+  One TF1 step is `train_discriminator` then `train_generator` (two `var_list`s, two optimizers) with the
+  same `x_real` and `z`; one Keras step is `GAN.train_step((x_real, z))`. Inputs are `[x_real, z]`.
+  """
+  from tf1_reference import gan  # pylint: disable=g-import-not-at-top
+
+  net = gan.build_gan(data_dim, noise_dim, hidden_units, d_learning_rate, g_learning_rate, seed=seed)
+  model = models.GAN(data_dim, noise_dim, hidden_units)
+  model.compile(d_optimizer=keras.optimizers.SGD(d_learning_rate),
+                g_optimizer=keras.optimizers.SGD(g_learning_rate))
+
+  def sample(rng, batch_size):
+    return list(gan.sample_batch(rng, batch_size, data_dim, noise_dim)), []
+
+  def keras_step(inputs, targets):
+    del targets  # The GAN's targets are implied by its losses.
+    losses = model.train_step(tuple(inputs))
+    return [losses["d_loss"], losses["g_loss"]]
+
+  return Twin(
+      name="gan", session=_start(net.graph, net.init),
+      variables=list(net.generator_variables) + list(net.discriminator_variables),
+      inputs=[net.x_real, net.z],
+      outputs={"g_sample": net.g_sample, "d_real_logits": net.d_real_logits,
+               "d_fake_logits": net.d_fake_logits},
+      model=model, keras_outputs=lambda inputs: model(tuple(inputs)), targets=[],
+      train_ops=[(net.train_discriminator, net.d_loss), (net.train_generator, net.g_loss)],
+      keras_step=keras_step, sample=sample, saver=net.saver)

@@ -1,0 +1,321 @@
+"""The mapping engine: which name-based (TF1) checkpoint key fills which Keras 3 weight, and why not.
+
+`build_mapping` compares the keys of a checkpoint with the canonical paths of a model's weights
+(`keras_bridge._naming.canonical_weights`) and returns a `MappingReport` before anything is assigned.
+
+How a TF1 key becomes a canonical Keras path:
+
+1. `include` / `exclude` select keys. A pattern selects a key when it matches (`re.fullmatch`) the whole
+   key or a whole leading part of it that ends at a "/": `"hidden1"` selects `hidden1/kernel` and
+   `hidden1/kernel/Adam` but never `hidden10/kernel`, which is the `get_collection(scope=...)` prefix pitfall
+   of 002_9773991e7c1a2830.txt. Write `"hidden[123]"` for several layers. No `include` means every key;
+   `exclude` wins over `include`. Dropped keys are listed in `MappingReport.excluded`.
+2. Optimizer slots (`hidden1/kernel/Adam`, `.../Adam_1`, `.../Momentum`, ...) and step variables
+   (`global_step`, `beta1_power`, `beta2_power`, and the `_1`, `_2` forms TF1 makes on name collisions)
+   are recognised and reported, never mapped to model weights.
+3. The user `rules` (ordered `(regex, replacement)` pairs, applied with `re.sub` like tf-slim's
+   `name_in_checkpoint` or `init_from_checkpoint`'s assignment map) run first, then `_naming.DEFAULT_RULES`
+   (`weights`/`W`/`w` -> `kernel`, `biases`/`b` -> `bias`) unless `default_rules=False`.
+4. The result must equal a canonical path, with the same shape and dtype. Each Keras weight takes exactly
+   one key: a TF1 variable shared by several layers is one key and fills one Keras weight, and two keys
+   that land on the same weight are a conflict.
+
+Example:
+
+  >>> model = keras_bridge.models.dnn(8, 3, (6, 5))
+  >>> report = build_mapping(model, {"hidden1/kernel": ((8, 6), "float32")})
+  >>> report.matched[0]
+  Match(tf1_key='hidden1/kernel', keras_path='hidden1/kernel', shape=(8, 6), dtype='float32')
+  >>> report.ok   # hidden1/bias, hidden2/... and outputs/... are unfilled
+  False
+"""
+
+import dataclasses
+import difflib
+import re
+from typing import Dict, List, NamedTuple, Sequence, Tuple
+
+import tensorflow as tf
+
+from keras_bridge import _naming
+
+#: Slot names of the TF1 optimizers (`<var>/<slot>`); TF1 appends `_1`, `_2`, ... for a second slot of the
+#: same optimizer (Adam's `v`, RMSProp's `momentum`, Ftrl's `linear`) and for a second optimizer.
+OPTIMIZER_SLOT_NAMES = ("Adam", "Momentum", "RMSProp", "Adagrad", "AdagradDA", "Adadelta", "Ftrl",
+                        "ProximalAdagrad", "Nadam", "AdaMax")
+#: Non-slot variables: the step counter and Adam's bias-correction powers.
+STEP_NAMES = ("global_step", "beta1_power", "beta2_power")
+
+_SLOT_RE = re.compile(r"(?P<var>.+)/(?P<slot>%s)(_\d+)?" % "|".join(OPTIMIZER_SLOT_NAMES))
+_STEP_RE = re.compile(r"(?:.*/)?(?:%s)(_\d+)?" % "|".join(STEP_NAMES))
+
+
+class Match(NamedTuple):
+  """A TF1 key and the Keras weight it fills."""
+
+  tf1_key: str
+  keras_path: str
+  shape: Tuple[int, ...]
+  dtype: str
+
+
+class Mismatch(NamedTuple):
+  """A TF1 key whose name maps to a Keras weight of another shape (or dtype)."""
+
+  tf1_key: str
+  keras_path: str
+  checkpoint: object  # shape tuple for shape mismatches, dtype name for dtype mismatches
+  keras: object
+
+
+class Conflict(NamedTuple):
+  """Several TF1 keys that map to the same Keras weight."""
+
+  keras_path: str
+  tf1_keys: Tuple[str, ...]
+
+
+def _shape(shape) -> Tuple[int, ...]:
+  return tuple(int(d) for d in shape)
+
+
+def _dtype(dtype) -> str:
+  return tf.as_dtype(dtype).name
+
+
+def is_optimizer_slot(key: str) -> bool:
+  """True for a TF1 optimizer slot key such as `hidden1/kernel/Adam_1`."""
+  return _SLOT_RE.fullmatch(key) is not None
+
+
+def is_step_key(key: str) -> bool:
+  """True for `global_step`, `beta1_power`, `beta2_power` and their `_N` forms (optionally scoped)."""
+  return _STEP_RE.fullmatch(key) is not None
+
+
+def selects(patterns: Sequence[str], key: str) -> bool:
+  """Whether any pattern fully matches `key` or a leading part of it that ends at a "/"."""
+  parts = key.split("/")
+  heads = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+  return any(re.fullmatch(p, head) for p in patterns for head in heads)
+
+
+@dataclasses.dataclass
+class MappingReport:
+  """What `build_mapping` found. `ok` is True when loading would be complete and exact.
+
+  Attributes:
+    matched: the pairs that will be assigned, in checkpoint-key order.
+    unused_tf1_keys: model-weight keys of the checkpoint that fill no Keras weight.
+    unfilled_keras: canonical Keras paths that no key fills.
+    shape_mismatches: `Mismatch(tf1_key, keras_path, checkpoint_shape, keras_shape)`.
+    dtype_mismatches: `Mismatch(tf1_key, keras_path, checkpoint_dtype, keras_dtype)`.
+    conflicts: `Conflict(keras_path, tf1_keys)` where several keys map to one Keras weight.
+    optimizer_slots: recognised optimizer slot keys (reported, never loaded here).
+    step_keys: recognised `global_step` / `beta1_power` / `beta2_power` keys (reported, never loaded here).
+    candidates: for every miss (an unused key, an unfilled path, a conflict's path), the closest names on
+      the other side, best first.
+    excluded: keys dropped by `include` / `exclude`.
+    checkpoint: the checkpoint prefix, when the report came from a file.
+    assigned: True once the matched values were assigned to the model.
+  """
+
+  matched: List[Match] = dataclasses.field(default_factory=list)
+  unused_tf1_keys: List[str] = dataclasses.field(default_factory=list)
+  unfilled_keras: List[str] = dataclasses.field(default_factory=list)
+  shape_mismatches: List[Mismatch] = dataclasses.field(default_factory=list)
+  dtype_mismatches: List[Mismatch] = dataclasses.field(default_factory=list)
+  conflicts: List[Conflict] = dataclasses.field(default_factory=list)
+  optimizer_slots: List[str] = dataclasses.field(default_factory=list)
+  step_keys: List[str] = dataclasses.field(default_factory=list)
+  candidates: Dict[str, List[str]] = dataclasses.field(default_factory=dict)
+  excluded: List[str] = dataclasses.field(default_factory=list)
+  checkpoint: str = ""
+  assigned: bool = False
+
+  @property
+  def ok(self) -> bool:
+    """True when every Keras weight is filled by exactly one key and every model-weight key is used."""
+    return not self.problems()
+
+  def problems(self) -> List[str]:
+    """One line per problem, each naming the key or weight and how to fix it; empty when `ok`."""
+    lines = []
+    for key in self.unused_tf1_keys:
+      lines.append(f"checkpoint key {key!r} fills no Keras weight{self._hint(key)}; add a rule mapping it "
+                   f"to a canonical path, or exclude it")
+    for path in self.unfilled_keras:
+      lines.append(f"Keras weight {path!r} is filled by no checkpoint key{self._hint(path)}; add a rule "
+                   f"mapping a key to it, or load with strict=False")
+    for m in self.shape_mismatches:
+      lines.append(f"shape mismatch: checkpoint key {m.tf1_key!r} has shape {m.checkpoint}, Keras weight "
+                   f"{m.keras_path!r} has shape {m.keras}; build the model with matching sizes, or exclude "
+                   f"the key")
+    for m in self.dtype_mismatches:
+      lines.append(f"dtype mismatch: checkpoint key {m.tf1_key!r} is {m.checkpoint}, Keras weight "
+                   f"{m.keras_path!r} is {m.keras}; build the layer with dtype={m.checkpoint!r}, or exclude "
+                   f"the key")
+    for c in self.conflicts:
+      lines.append(f"conflict: checkpoint keys {list(c.tf1_keys)} all map to Keras weight {c.keras_path!r}; "
+                   f"exclude all but one, or change the rules")
+    return lines
+
+  def _hint(self, name):
+    close = self.candidates.get(name)
+    return f" (closest: {', '.join(repr(c) for c in close)})" if close else ""
+
+  def __str__(self):
+    rows = [(m.tf1_key, m.keras_path, str(m.shape), m.dtype) for m in self.matched]
+    header = ("TF1 key", "Keras weight", "shape", "dtype")
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    fmt = "  ".join("{:<%d}" % w for w in widths)
+    lines = [f"Mapping report{' for ' + self.checkpoint if self.checkpoint else ''}: "
+             f"{len(self.matched)} matched, {len(self.problems())} problem(s)",
+             fmt.format(*header), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*r) for r in rows]
+    problems = self.problems()
+    if problems:
+      lines.append("Problems:")
+      lines += [f"  - {p}" for p in problems]
+    if self.optimizer_slots:
+      lines.append(f"Optimizer slots (recognised, not loaded): {', '.join(self.optimizer_slots)}")
+    if self.step_keys:
+      lines.append(f"Step variables (recognised, not loaded): {', '.join(self.step_keys)}")
+    if self.excluded:
+      lines.append(f"Excluded by include/exclude: {', '.join(self.excluded)}")
+    return "\n".join(lines)
+
+  def to_dict(self) -> dict:
+    """A JSON-serialisable dict of every field, plus `ok` and `problems`."""
+    return {
+        "checkpoint": self.checkpoint,
+        "ok": self.ok,
+        "assigned": self.assigned,
+        "matched": [{"tf1_key": m.tf1_key, "keras_path": m.keras_path, "shape": list(m.shape),
+                     "dtype": m.dtype} for m in self.matched],
+        "unused_tf1_keys": list(self.unused_tf1_keys),
+        "unfilled_keras": list(self.unfilled_keras),
+        "shape_mismatches": [{"tf1_key": m.tf1_key, "keras_path": m.keras_path, "checkpoint": list(m.checkpoint),
+                              "keras": list(m.keras)} for m in self.shape_mismatches],
+        "dtype_mismatches": [m._asdict() for m in self.dtype_mismatches],
+        "conflicts": [{"keras_path": c.keras_path, "tf1_keys": list(c.tf1_keys)} for c in self.conflicts],
+        "optimizer_slots": list(self.optimizer_slots),
+        "step_keys": list(self.step_keys),
+        "candidates": {k: list(v) for k, v in self.candidates.items()},
+        "excluded": list(self.excluded),
+        "problems": self.problems(),
+    }
+
+
+def _closest(name, shape, pool, n=3):
+  """Names in `pool` (`{name: shape}`) closest to `name`.
+
+  Names of the same shape come first, however different they look (`custom/fc1/fc_weights` for
+  `hidden1/kernel`), ranked by similarity; then similar-looking names of other shapes.
+  """
+  same = sorted((p for p, s in pool.items() if s == shape),
+                key=lambda p: (-difflib.SequenceMatcher(None, name, p).ratio(), p))[:n]
+  rest = difflib.get_close_matches(name, sorted(pool), n=n, cutoff=0.4)
+  return (same + [r for r in rest if r not in same])[:n]
+
+
+def map_key(key: str, rules=(), default_rules: bool = True) -> str:
+  """The canonical Keras path a TF1 key maps to: user `rules` first, then `_naming.DEFAULT_RULES`."""
+  name = _naming.apply_rules(key, rules)
+  if default_rules:
+    name = _naming.apply_rules(name, _naming.DEFAULT_RULES)
+  return name
+
+
+def build_mapping(model,
+                  checkpoint_vars,
+                  *,
+                  rules=(),
+                  include: Sequence[str] = (),
+                  exclude: Sequence[str] = (),
+                  default_rules: bool = True) -> MappingReport:
+  """Maps checkpoint keys onto the canonical weights of `model`; assigns nothing.
+
+  Args:
+    model: a built Keras 3 model or layer.
+    checkpoint_vars: `{tf1_key: (shape, dtype)}`, e.g. from `keras_bridge._tf1_checkpoint.read_variables`.
+      `dtype` may be a `tf.DType`, a NumPy dtype or a name.
+    rules: ordered `(regex, replacement)` pairs applied with `re.sub` to each TF1 key before the default
+      rules, e.g. `[(r"^custom/fc_weights$", "hidden1/kernel")]`.
+    include: regexes; only keys they select are mapped (see the module docstring for "select").
+    exclude: regexes; keys they select are not mapped. Wins over `include`.
+    default_rules: also apply `_naming.DEFAULT_RULES` (`weights` -> `kernel`, `biases` -> `bias`).
+
+  Returns:
+    A `MappingReport`.
+
+  Example:
+
+    >>> ckpt_vars = {"custom/fc_weights": ((8, 6), "float32"), "custom/fc_biases": ((6,), "float32")}
+    >>> model = keras_bridge.models.dnn(8, 3, (6,))
+    >>> report = build_mapping(model, ckpt_vars, rules=[(r"^custom/fc_", "hidden1/")])
+    >>> [m.keras_path for m in report.matched]   # fc_weights -> hidden1/weights -> hidden1/kernel
+    ['hidden1/bias', 'hidden1/kernel']
+    >>> report.unfilled_keras
+    ['outputs/kernel', 'outputs/bias']
+  """
+  weights = _naming.canonical_weights(model)
+  keras_specs = {path: (_shape(var.shape), _dtype(var.dtype)) for path, var in weights.items()}
+  report = MappingReport()
+  by_target = {}
+  unused_targets = {}
+  for key in sorted(checkpoint_vars):
+    if (include and not selects(include, key)) or (exclude and selects(exclude, key)):
+      report.excluded.append(key)
+      continue
+    if is_step_key(key):
+      report.step_keys.append(key)
+      continue
+    if is_optimizer_slot(key):
+      report.optimizer_slots.append(key)
+      continue
+    target = map_key(key, rules, default_rules)
+    if target in keras_specs:
+      by_target.setdefault(target, []).append(key)
+    else:
+      report.unused_tf1_keys.append(key)
+      unused_targets[key] = target
+
+  filled = set()
+  for target, keys in by_target.items():
+    if len(keys) > 1:
+      report.conflicts.append(Conflict(target, tuple(keys)))
+      report.candidates[target] = list(keys)
+      filled.add(target)
+      continue
+    key = keys[0]
+    ckpt_shape, ckpt_dtype = checkpoint_vars[key]
+    ckpt_shape, ckpt_dtype = _shape(ckpt_shape), _dtype(ckpt_dtype)
+    keras_shape, keras_dtype = keras_specs[target]
+    filled.add(target)
+    if ckpt_shape != keras_shape:
+      report.shape_mismatches.append(Mismatch(key, target, ckpt_shape, keras_shape))
+    elif ckpt_dtype != keras_dtype:
+      report.dtype_mismatches.append(Mismatch(key, target, ckpt_dtype, keras_dtype))
+    else:
+      report.matched.append(Match(key, target, ckpt_shape, ckpt_dtype))
+  report.matched.sort()
+  report.conflicts.sort()
+  report.unfilled_keras = [p for p in weights if p not in filled]
+
+  unfilled = {p: keras_specs[p][0] for p in report.unfilled_keras}
+  for key, target in unused_targets.items():
+    shape = _shape(checkpoint_vars[key][0])
+    close = _closest(target, shape, unfilled) or _closest(target, shape,
+                                                          {p: s for p, (s, _) in keras_specs.items()})
+    if close:
+      report.candidates[key] = close
+  # Compare with the raw keys and with what they map to, but always show the keys to write rules for.
+  raw = {k: _shape(checkpoint_vars[k][0]) for k in unused_targets}
+  mapped = {t: _shape(checkpoint_vars[k][0]) for k, t in unused_targets.items()}
+  key_of = {t: k for k, t in unused_targets.items()}
+  for path in report.unfilled_keras:
+    close = _closest(path, unfilled[path], raw) or [key_of[t] for t in _closest(path, unfilled[path], mapped)]
+    if close:
+      report.candidates[path] = close
+  return report

@@ -1,0 +1,97 @@
+"""Datasets for the scripts: scikit-learn's bundled digits (offline default) and MNIST through tfds.
+
+Both come back as flat float32 features in [0, 1] and int64 labels, so the 002_9773991e7c1a2830.txt DNN takes
+either one; the input size is read from the data (64 for digits, 784 for MNIST), never hard-coded.
+"""
+
+import dataclasses
+
+import numpy as np
+
+#: Names accepted by `load_dataset` and by the scripts' `--dataset` flag.
+DATASETS = ("digits", "mnist")
+#: The digits split is fixed so every run (and every test) sees the same train and test sets.
+_DIGITS_TEST_FRACTION = 0.2
+_DIGITS_SPLIT_SEED = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  """Train and test arrays of one dataset. Features are float32 in [0, 1], labels int64."""
+
+  name: str
+  x_train: np.ndarray
+  y_train: np.ndarray
+  x_test: np.ndarray
+  y_test: np.ndarray
+
+  @property
+  def n_inputs(self) -> int:
+    return int(self.x_train.shape[1])
+
+  @property
+  def n_classes(self) -> int:
+    return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+
+def _digits() -> Dataset:
+  from sklearn import datasets  # pylint: disable=g-import-not-at-top
+  from sklearn import model_selection  # pylint: disable=g-import-not-at-top
+
+  bunch = datasets.load_digits()
+  # Pixel values of the 8x8 digits are counts in 0..16.
+  x = (bunch.data / 16.0).astype(np.float32)
+  y = bunch.target.astype(np.int64)
+  x_train, x_test, y_train, y_test = model_selection.train_test_split(
+      x, y, test_size=_DIGITS_TEST_FRACTION, random_state=_DIGITS_SPLIT_SEED, stratify=y)
+  return Dataset("digits", x_train, y_train, x_test, y_test)
+
+
+def _flatten_images(images: np.ndarray) -> np.ndarray:
+  return (images.reshape(len(images), -1) / 255.0).astype(np.float32)
+
+
+def _to_arrays(ds):
+  # Batched reads stacked in NumPy; tfds's batch_size=-1 aborts the process on mocked (generator) data.
+  images, labels = [], []
+  for x, y in ds.batch(4096).as_numpy_iterator():
+    images.append(x)
+    labels.append(y)
+  return _flatten_images(np.concatenate(images)), np.concatenate(labels).astype(np.int64)
+
+
+def _mnist(data_dir) -> Dataset:
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  train, test = tfds.load("mnist", split=["train", "test"], data_dir=data_dir, as_supervised=True,
+                          shuffle_files=False)
+  return Dataset("mnist", *_to_arrays(train), *_to_arrays(test))
+
+
+def load_dataset(name: str = "digits", data_dir=None) -> Dataset:
+  """Loads a dataset as flat float32 features in [0, 1] and int64 labels.
+
+  Args:
+    name: "digits" (scikit-learn's bundled 8x8 handwritten digits, 64 features, 1437 train / 360 test
+      examples; needs no network) or "mnist" (through `tensorflow_datasets`, 784 features).
+    data_dir: where tfds keeps (or downloads) MNIST; None means tfds's default. Ignored for digits.
+
+  Returns:
+    A `Dataset`.
+
+  Raises:
+    ValueError: `name` is not one of `DATASETS`.
+  """
+  if name == "digits":
+    return _digits()
+  if name == "mnist":
+    return _mnist(data_dir)
+  raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(DATASETS)}.")
+
+
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator):
+  """Yields shuffled `(x_batch, y_batch)` minibatches covering one epoch."""
+  order = rng.permutation(len(x))
+  for start in range(0, len(order), batch_size):
+    idx = order[start:start + batch_size]
+    yield x[idx], y[idx]
