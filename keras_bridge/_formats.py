@@ -210,8 +210,9 @@ def object_plan(model, root: str = OBJECT_ROOT, save_counter: Optional[int] = No
 
   Returns:
     `(plan, graph)`: `plan` lists `(object, {checkpoint_key: read})` for each checkpointed object (a Keras
-    variable, an optimizer variable, ...), in checkpoint order, where `read()` returns the current value; `graph` is the serialized
-    `TrackableObjectGraph` that the checkpoint stores under `_CHECKPOINTABLE_OBJECT_GRAPH`.
+    variable, an optimizer variable, ...), in checkpoint order, where `read()` returns the current value;
+    `graph` is the serialized `TrackableObjectGraph` the checkpoint stores under
+    `_CHECKPOINTABLE_OBJECT_GRAPH`.
 
   Raises:
     CheckpointFormatError: the model holds state that is saved by a registered saver or as slices, which a
@@ -221,8 +222,9 @@ def object_plan(model, root: str = OBJECT_ROOT, save_counter: Optional[int] = No
   if save_counter is not None:
     checkpoint.save_counter.assign(save_counter)
   # The same call `Checkpoint.write` makes; the values of variables are functions, called only when needed.
-  serialized, _, registered, graph = checkpoint._saver._gather_serialized_tensors(None)  # pylint: disable=protected-access
-  serialized.pop(None, None)  # The object graph tensor: rebuilt from `graph` below.
+  saver = checkpoint._saver  # pylint: disable=protected-access
+  serialized, _, registered, graph = saver._gather_serialized_tensors(None)  # pylint: disable=protected-access
+  serialized.pop(None, None)  # The object graph as a tensor; the caller writes `graph` itself.
   unsupported = [repr(k) for d in serialized.values() for k, v in d.items() if isinstance(v, dict)]
   unsupported += [repr(name) for name in registered]
   if unsupported:
@@ -299,8 +301,9 @@ class _StreamingH5Store(saving_lib.H5IOStore):
 
 
 def _save_state(model, store):
-  saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="",  # pylint: disable=protected-access
-                         visited_saveables=set())
+  # Keras's own traversal (what `save_weights` runs), so the layout is exactly the one `load_weights` reads.
+  save_state = saving_lib._save_state  # pylint: disable=protected-access
+  save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
 
 
 def h5_layout(model) -> Tuple[Dict[str, str], List[Tuple[str, object]]]:

@@ -27,7 +27,7 @@ for what is not reproducible exactly.
 import dataclasses
 import math
 import re
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import keras
 import numpy as np

@@ -123,7 +123,8 @@ def resolve_checkpoint(path) -> str:
   if os.path.isdir(path):
     prefix = _latest_in(path)
   else:
-    prefix = _SUFFIX_RE.sub("", path)
+    # A prefix may itself end like a checkpoint file ("run/model.meta" -> "run/model.meta.index").
+    prefix = path if os.path.isfile(path + ".index") else _SUFFIX_RE.sub("", path)
     if not os.path.exists(prefix + ".index") and os.path.isfile(path) and prefix == path:
       raise _errors.CheckpointFormatError(
           f"{path!r} is not a name-based checkpoint: it is a file of {os.path.getsize(path)} bytes, but a "
@@ -336,6 +337,10 @@ def save_tf1_checkpoint(model,
   for key, value in (extra or {}).items():
     sources.setdefault(key, []).append("extra")
     tensors[key] = value
+  if not tensors:
+    raise _errors.MappingError(
+        f"Model {model.name!r} has no weights and no `extra` values were given, so there is nothing to save. "
+        f"Build the model first (call it on an input, or give it an Input).")
   clashes = {k: v for k, v in sources.items() if len(v) > 1}
   if clashes:
     raise _errors.MappingError(
@@ -355,12 +360,13 @@ def save_tf1_checkpoint(model,
   try:
     tf.raw_ops.SaveV2(prefix=tmp, tensor_names=keys, shape_and_slices=[""] * len(keys),
                       tensors=[tf.convert_to_tensor(tensors[k]) for k in keys])
-    written = sorted(glob.glob(glob.escape(tmp) + ".data-?????-of-?????"))
-    for old in existing:
-      os.remove(old)
+    written = [prefix + data[len(tmp):] for data in sorted(glob.glob(glob.escape(tmp) + ".data-?????-of-?????"))]
     for data in written:
-      os.replace(data, prefix + data[len(tmp):])
+      os.replace(tmp + data[len(prefix):], data)
     os.replace(tmp + ".index", prefix + ".index")
+    # Shards of an overwritten checkpoint with another shard count would make the new one look incomplete.
+    for stale in set(existing) - set(written) - {prefix + ".index"}:
+      os.remove(stale)
   finally:
     for leftover in glob.glob(glob.escape(tmp) + ".*"):
       os.remove(leftover)

@@ -35,6 +35,15 @@ PROGRESS = flags.DEFINE_bool("progress", True, "Show progress bars (always off w
 OVERWRITE = flags.DEFINE_bool("overwrite", False, "Allow replacing existing outputs.")
 MODEL = flags.DEFINE_enum("model", "dnn", ["dnn", "transfer_dnn", "gan"],
                           "Which reference model the checkpoint belongs to.")
+CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint: prefix, step prefix, a directory with a "
+                                 "'checkpoint' state file (its latest), or a .weights.h5 file where accepted.")
+HIDDEN_SIZES = flags.DEFINE_list("hidden_sizes", ["300", "50", "50", "50", "50"],
+                                 "Units of hidden1, hidden2, ...; the 002 document's are 300,50,50,50,50. Scripts "
+                                 "that read a checkpoint take them from it unless this flag is given.")
+N_INPUTS = flags.DEFINE_integer("n_inputs", None, "Input features of the model; default: read from the checkpoint.",
+                                lower_bound=1)
+N_OUTPUTS = flags.DEFINE_integer("n_outputs", None, "Outputs (classes) of the model; default: read from the "
+                                 "checkpoint.", lower_bound=1)
 
 
 def show_progress(flag_value: bool = True) -> bool:
@@ -193,3 +202,77 @@ def dnn_sizes(variables: Mapping[str, tuple], source: str = "the checkpoint") ->
 
 def _layer_names(n_hidden: int) -> List[str]:
   return [f"hidden{i}" for i in range(1, n_hidden + 1)] + ["outputs"]
+
+
+_OBJECT_KERNEL_RE = re.compile(r"model/_operations/(\d+)/_kernel")
+
+
+def _kernel_shapes(path: str) -> Tuple[str, dict]:
+  """`(format, {"hidden1/kernel": (shape, dtype), ...})` for a DNN in any of the three formats."""
+  from keras_bridge import _formats  # pylint: disable=g-import-not-at-top
+  from keras_bridge import _inspect  # pylint: disable=g-import-not-at-top
+  from keras_bridge import _tf1_checkpoint  # pylint: disable=g-import-not-at-top
+
+  fmt, location = _formats.locate(path)
+  if fmt == _formats.NAME_BASED:
+    return fmt, _tf1_checkpoint.read_variables(location)
+  info = _inspect.inspect_checkpoint(location)
+  if fmt == _formats.KERAS_H5:
+    # Keras stores each layer's own name next to its variables; a Dense layer's vars/0 is its kernel.
+    return fmt, {f"{t.layer}/kernel": (t.shape, t.dtype) for t in info.tensors
+                 if t.key.endswith("/vars/0") and len(t.shape) == 2 and t.layer}
+  # Object-based keys hold no layer names, only the functional model's operation order.
+  kernels = sorted((int(m.group(1)), t) for t in info.tensors
+                   if t.object_path and (m := _OBJECT_KERNEL_RE.fullmatch(t.object_path)))
+  names = _layer_names(len(kernels) - 1)
+  return fmt, {f"{name}/kernel": (t.shape, t.dtype) for name, (_, t) in zip(names, kernels)}
+
+
+def gan_sizes(variables: Mapping[str, tuple], source: str = "the checkpoint") -> dict:
+  """`{"noise_dim", "hidden_units", "data_dim"}` from name-based keys of `tf1_reference.gan.build_gan`."""
+  hidden, output = variables.get("generator/hidden/kernel"), variables.get("generator/output/kernel")
+  if hidden is None or output is None:
+    raise _errors.MappingError(
+        f"Cannot read the GAN's sizes from {source}: it has no 'generator/hidden/kernel' and "
+        f"'generator/output/kernel'. Pass a name-based checkpoint written by gan_tf1.")
+  return {"noise_dim": hidden[0][0], "hidden_units": hidden[0][1], "data_dim": output[0][1]}
+
+
+def model_for_checkpoint(model: str, path: str, *, n_inputs: Optional[int] = None,
+                         n_outputs: Optional[int] = None, hidden_sizes: Optional[List[int]] = None):
+  """Builds the keras_bridge twin that `path` belongs to, with sizes read from the checkpoint itself.
+
+  Args:
+    model: "dnn", "transfer_dnn" or "gan".
+    path: a name-based or object-based checkpoint, or a `.weights.h5` file (the GAN: name-based only).
+    n_inputs: overrides the input size read from the checkpoint (DNNs).
+    n_outputs: overrides the output size (DNNs).
+    hidden_sizes: overrides the hidden sizes (DNNs).
+
+  Returns:
+    `(keras_model, sizes)`: the built model and a one-line description of its sizes.
+
+  Raises:
+    keras_bridge.Error: the checkpoint is missing, unreadable, or not of that model.
+  """
+  from keras_bridge import models  # pylint: disable=g-import-not-at-top
+
+  if model == "gan":
+    from keras_bridge import _formats  # pylint: disable=g-import-not-at-top
+    from keras_bridge import _tf1_checkpoint  # pylint: disable=g-import-not-at-top
+
+    fmt, location = _formats.locate(path)
+    variables = _tf1_checkpoint.read_variables(location) if fmt == _formats.NAME_BASED else {}
+    sizes = gan_sizes(variables, f"{fmt} {location!r}")
+    gan = models.GAN(**sizes)
+    gan([np.zeros((1, sizes["data_dim"]), np.float32), np.zeros((1, sizes["noise_dim"]), np.float32)])
+    return gan, ", ".join(f"{k}={v}" for k, v in sizes.items())
+  if n_inputs is None or n_outputs is None or hidden_sizes is None:
+    fmt, kernels = _kernel_shapes(path)
+    read = dnn_sizes(kernels, f"{fmt} checkpoint {path!r}")
+    n_inputs = n_inputs or read[0]
+    hidden_sizes = hidden_sizes or read[1]
+    n_outputs = n_outputs or read[2]
+  build = models.transfer_dnn if model == "transfer_dnn" else models.dnn
+  return (build(n_inputs, n_outputs, hidden_sizes),
+          f"n_inputs={n_inputs}, hidden_sizes={','.join(map(str, hidden_sizes))}, n_outputs={n_outputs}")

@@ -25,10 +25,8 @@ v1 = tf.compat.v1
 
 _SAVE_EVERY = flags.DEFINE_integer("save_every", 100, "Write a checkpoint every this many global steps.",
                                    lower_bound=1)
-_HIDDEN_SIZES = flags.DEFINE_list("hidden_sizes", [str(n) for n in _dnn.DNN_HIDDEN],
-                                  "Units of hidden1, hidden2, ...; the document's are 300,50,50,50,50.")
 
-for _name in ("dataset", "data_dir", "epochs", "batch_size", "learning_rate", "seed", "checkpoint_dir",
+for _name in ("hidden_sizes", "dataset", "data_dir", "epochs", "batch_size", "learning_rate", "seed", "checkpoint_dir",
               "logdir", "progress"):
   flags.declare_key_flag(_name)
 
@@ -219,7 +217,7 @@ def parse_sizes(values: Sequence[str], flag: str) -> Tuple[List[int], List[str]]
 
 def main(argv):
   _common.no_positional_args(argv)
-  hidden_sizes, problems = parse_sizes(_HIDDEN_SIZES.value, "hidden_sizes")
+  hidden_sizes, problems = parse_sizes(_common.HIDDEN_SIZES.value, "hidden_sizes")
   if _common.LEARNING_RATE.value <= 0:
     problems.append(f"--learning_rate must be positive. Received: --learning_rate={_common.LEARNING_RATE.value}")
   _common.require(problems)

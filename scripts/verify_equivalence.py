@@ -27,8 +27,6 @@ from tf1_reference import dnn as _dnn
 
 v1 = tf.compat.v1
 
-_CHECKPOINT = flags.DEFINE_string("checkpoint", None, "Name-based checkpoint: prefix, step prefix, or a "
-                                  "directory with a 'checkpoint' state file (its latest).")
 _TOLERANCE = flags.DEFINE_float("tolerance", 1e-5, "Largest max-abs output difference that counts as equal.")
 
 for _name in ("checkpoint", "model", "dataset", "data_dir"):
@@ -131,13 +129,13 @@ def verify(checkpoint: str, x: np.ndarray, y: Optional[np.ndarray] = None, *, mo
 def main(argv):
   _common.no_positional_args(argv)
   _common.require([
-      "--checkpoint is required: a train_tf1 or transfer_tf1 checkpoint." if not _CHECKPOINT.value else "",
+      "--checkpoint is required: a train_tf1 or transfer_tf1 checkpoint." if not _common.CHECKPOINT.value else "",
       f"--model must be one of {', '.join(MODELS)} here. Received: --model={_common.MODEL.value}"
       if _common.MODEL.value not in MODELS else "",
       f"--tolerance must be non-negative. Received: --tolerance={_TOLERANCE.value}"
       if _TOLERANCE.value < 0 else ""])
   data = _data.load_dataset(_common.DATASET.value, _common.DATA_DIR.value)
-  result = verify(_CHECKPOINT.value, data.x_test, data.y_test, model=_common.MODEL.value)
+  result = verify(_common.CHECKPOINT.value, data.x_test, data.y_test, model=_common.MODEL.value)
   print(f"checkpoint: {result.checkpoint} ({len(result.report.matched)} tensors loaded into Keras)")
   print(result.table())
   ok = result.max_abs_diff <= _TOLERANCE.value

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_bridge import _errors
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint as ckpt
 from keras_bridge import models
@@ -156,7 +157,7 @@ def test_wrong_architecture_is_refused_and_model_untouched(tmp_path, hidden):
   prefix, _ = _tf1_train_and_save(str(tmp_path))
   model = models.dnn(N_INPUTS, N_OUTPUTS, hidden)
   before = {p: v.numpy().copy() for p, v in _naming.canonical_weights(model).items()}
-  with pytest.raises(ckpt._errors.MappingError) as info:
+  with pytest.raises(_errors.MappingError) as info:
     ckpt.load_tf1_checkpoint(model, prefix)
   message = str(info.value)
   if len(hidden) == 4:

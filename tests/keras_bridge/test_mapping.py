@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+import keras_bridge
 from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import models
@@ -252,6 +253,5 @@ def test_to_dict_is_json_serialisable():
 
 
 def test_docstring_examples_run():
-  import keras_bridge  # pylint: disable=g-import-not-at-top
   result = doctest.testmod(_mapping, extraglobs={"keras_bridge": keras_bridge})
   assert result.failed == 0 and result.attempted == 9

@@ -9,14 +9,18 @@ import doctest
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import keras_bridge
 from keras_bridge import _errors
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint as ckpt
 from keras_bridge import models
+import tf1_reference
+from tf1_reference import dnn
 
 v1 = tf.compat.v1
 
@@ -414,9 +418,6 @@ def test_report_of_load_is_json_serialisable(saved):
 
 def test_docstring_examples_run(tmp_path, monkeypatch):
   """The examples in the module's docstrings run, in a directory holding run/model.ckpt-100."""
-  import keras_bridge  # pylint: disable=g-import-not-at-top
-  import tf1_reference  # pylint: disable=g-import-not-at-top
-  from tf1_reference import dnn  # pylint: disable=g-import-not-at-top
   monkeypatch.chdir(tmp_path)
   net = dnn.build_dnn(8, 3, (6, 5, 5, 5, 5))
   with v1.Session(graph=net.graph) as sess:
@@ -429,3 +430,26 @@ def test_docstring_examples_run(tmp_path, monkeypatch):
   assert sorted(os.listdir(tmp_path / "out")) == ["checkpoint", "model.ckpt-100.data-00000-of-00001",
                                                   "model.ckpt-100.index", "model.ckpt-5.data-00000-of-00001",
                                                   "model.ckpt-5.index"]
+
+
+def test_save_overwrite_of_a_sharded_checkpoint_removes_stale_shards(tmp_path):
+  prefix = _tf1_save(tmp_path / "model.ckpt", _values(), sharded=True)
+  model = _model()
+  assert ckpt.save_tf1_checkpoint(model, prefix, overwrite=True) == prefix
+  assert sorted(f for f in os.listdir(tmp_path) if f.startswith("model.ckpt")) == [
+      "model.ckpt.data-00000-of-00001", "model.ckpt.index"]
+  other = _model()
+  ckpt.load_tf1_checkpoint(other, prefix)
+  _assert_loaded(other, _snapshot(model))
+
+
+def test_save_of_an_unbuilt_model_writes_nothing(tmp_path):
+  with pytest.raises(_errors.MappingError, match="Model 'empty' has no weights.*Build the model first"):
+    ckpt.save_tf1_checkpoint(keras.Sequential(name="empty"), tmp_path / "model.ckpt")
+  assert os.listdir(tmp_path) == []
+
+
+def test_corrupt_state_file(saved, tmp_path):
+  (tmp_path / "checkpoint").write_text("this is { not a CheckpointState")
+  _load_fails(tmp_path, _errors.CheckpointFormatError, f"State file {str(tmp_path / 'checkpoint')!r}",
+              "pass a checkpoint prefix instead")

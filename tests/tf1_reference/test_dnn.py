@@ -65,7 +65,10 @@ def test_literal_listing_with_n_hidden5_matches_build_dnn():
   run = dnn.run_literal(dnn.DNN_LISTING, n_hidden5=50)
   assert _meta(run.graph) == DOCUMENTED_DNN
   ops = {op.type for op in run.graph.get_operations()}
-  assert {"ClipByValue", "InTopKV2", "SparseSoftmaxCrossEntropyWithLogits"} <= ops
+  assert {"InTopKV2", "SparseSoftmaxCrossEntropyWithLogits"} <= ops
+  # clip_by_value is Minimum then Maximum; one clip per (grad, var) pair.
+  clips = [op.name for op in run.graph.get_operations() if op.type == "Maximum" and "clip_by_value" in op.name]
+  assert clips[:2] == ["clip_by_value", "clip_by_value_1"] and len(clips) == 12
 
 
 def test_gradient_clipping_bounds_each_update():
