@@ -116,7 +116,8 @@ def build_pretrained(n_inputs: int = 784, n_hidden: int = 256, n_classes: int = 
     if seed is not None:
       v1.set_random_seed(seed)
     x = v1.placeholder(tf.float32, [None, n_inputs], name="input")
-    with v1.variable_scope(scope, default_name=None) if scope else _root():
+    # Re-entering the current (root) scope object adds no prefix.
+    with v1.variable_scope(scope or v1.get_variable_scope()):
       w = v1.get_variable("fc_weights", [n_inputs, n_hidden], initializer=v1.random_normal_initializer())
       b = v1.get_variable("fc_biases", [n_hidden], initializer=v1.random_normal_initializer())
     hidden = tf.nn.relu(tf.matmul(x, w) + b)
@@ -127,10 +128,6 @@ def build_pretrained(n_inputs: int = 784, n_hidden: int = 256, n_classes: int = 
     init = v1.global_variables_initializer()
     saver = v1.train.Saver()
   return PretrainedGraph(graph=graph, x=x, fc_weights=w, fc_biases=b, logits=logits, init=init, saver=saver)
-
-
-def _root():
-  return v1.variable_scope(v1.get_variable_scope())
 
 
 def save_pretrained(directory: str, **kwargs) -> str:
