@@ -38,8 +38,10 @@ from scripts import train_tf1
 from scripts import transfer_tf1
 from scripts import verify_equivalence
 
-_WORKDIR = flags.DEFINE_string("workdir", os.path.join("runs", "migrate"),
-                               "Where every artefact is written; must be empty or missing unless --overwrite.")
+# benchmarks/convert.py also defines --workdir (default None as well); allow_override lets both modules live
+# in one process (the test suite) sharing the one flag.
+_WORKDIR = flags.DEFINE_string("workdir", None, "Where every artefact is written (default: runs/migrate); must "
+                               "be empty or missing unless --overwrite.", allow_override=True)
 _TRANSFER_EPOCHS = flags.DEFINE_integer("transfer_epochs", 5, "Epochs of the TF1 transfer-learning phase.",
                                         lower_bound=0)
 _KERAS_EPOCHS = flags.DEFINE_integer("keras_epochs", 3, "Epochs of training continued in Keras 3.",
@@ -50,6 +52,7 @@ for _name in ("dataset", "data_dir", "epochs", "batch_size", "learning_rate", "s
               "overwrite"):
   flags.declare_key_flag(_name)
 
+DEFAULT_WORKDIR = os.path.join("runs", "migrate")
 #: Subdirectories of the workdir; --overwrite removes exactly these.
 ARTEFACTS = ("tf1_dnn", "tf1_transfer", "keras", "logs", "plots")
 #: The largest output difference accepted as "the same model" (CPU float32).
@@ -304,9 +307,9 @@ def migrate(workdir: str,
 def main(argv):
   _common.no_positional_args(argv)
   _common.require([f"--learning_rate must be positive. Received: --learning_rate={_common.LEARNING_RATE.value}"
-                   if _common.LEARNING_RATE.value <= 0 else "",
-                   "--workdir must not be empty." if not _WORKDIR.value else ""])
-  summary = migrate(_WORKDIR.value, dataset=_common.DATASET.value, data_dir=_common.DATA_DIR.value,
+                   if _common.LEARNING_RATE.value <= 0 else ""])
+  summary = migrate(_WORKDIR.value or DEFAULT_WORKDIR, dataset=_common.DATASET.value,
+                    data_dir=_common.DATA_DIR.value,
                     epochs=_common.EPOCHS.value, transfer_epochs=_TRANSFER_EPOCHS.value,
                     keras_epochs=_KERAS_EPOCHS.value, batch_size=_common.BATCH_SIZE.value,
                     learning_rate=_common.LEARNING_RATE.value, seed=_common.SEED.value,

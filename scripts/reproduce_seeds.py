@@ -30,7 +30,8 @@ def report(only=None, out=sys.stdout):
       result, status = f"{type(e).__name__}: {e}".splitlines()[0], "FAILED"
     rows.append({"seed": ex.seed, "section": ex.section, "example": ex.name, "status": status,
                  "result": result, "seconds": round(time.perf_counter() - start, 3)})
-  widths = {"seed": 26, "example": 34, "status": 12}
+  widths = {"seed": 26, "example": max([len(r["example"]) for r in rows] + [7]),
+            "status": max([len(r["status"]) for r in rows] + [6])}
   print(f"{'seed':<{widths['seed']}} {'example':<{widths['example']}} {'status':<{widths['status']}} result",
         file=out)
   for r in rows:

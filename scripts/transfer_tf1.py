@@ -88,11 +88,12 @@ def _reused_sizes(prefix: str, n_inputs: int) -> Tuple[List[int], int]:
 
 
 def _check_output_dir(checkpoint_dir: str, overwrite: bool):
-  if os.path.isdir(checkpoint_dir) and os.listdir(checkpoint_dir) and not overwrite:
+  held = sorted(os.listdir(checkpoint_dir)) if os.path.isdir(checkpoint_dir) else []
+  if held and not overwrite:
     raise _errors.OutputExistsError(
-        f"Output directory {checkpoint_dir!r} is not empty (it holds {', '.join(sorted(os.listdir(checkpoint_dir))[:5])}"
-        f"{', ...' if len(os.listdir(checkpoint_dir)) > 5 else ''}). Pass --overwrite to write the new model "
-        "there anyway, or choose another --checkpoint_dir.")
+        f"Output directory {checkpoint_dir!r} is not empty (it holds {', '.join(held[:5])}"
+        f"{', ...' if len(held) > 5 else ''}). Pass --overwrite to write the new model there anyway, or choose "
+        "another --checkpoint_dir.")
 
 
 def transfer(data: _data.Dataset,

@@ -1,0 +1,46 @@
+"""The package faces are deliberate: `__all__` is pinned, and every listed name resolves."""
+
+import keras_bridge
+import tf1_reference
+
+
+def test_keras_bridge_all_is_pinned():
+  assert sorted(keras_bridge.__all__) == sorted([
+      "Error", "CheckpointFormatError", "CheckpointNotFoundError", "MappingError", "OptimizerStateError",
+      "OutputExistsError", "canonical_weights", "DEFAULT_RULES", "build_mapping", "MappingReport", "Match",
+      "resolve_checkpoint", "checkpoint_format", "read_variables", "load_tf1_checkpoint", "save_tf1_checkpoint",
+      "convert_checkpoint", "ConversionReport", "detect_format", "inspect_checkpoint", "CheckpointInfo",
+      "diff_checkpoints", "CheckpointDiff", "load_tf1_training_state", "save_tf1_training_state",
+      "keras_optimizer_from_tf1", "tf1_optimizer_from_keras", "tf1_optimizer_spec", "TF1OptimizerSpec",
+      "TrainingStateReport", "OptimizerStateReport", "SlotMatch", "Twin", "Comparison", "TrainingComparison",
+      "copy_weights", "copy_weights_via_checkpoint", "compare_weights", "compare_outputs", "compare_training",
+      "dnn_twin", "image_filter_twin", "shared_fc_twin", "affine_reuseable_twin", "auto_reuse_twin", "gan_twin",
+      "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL", "models",
+  ])
+
+
+def test_tf1_reference_all_is_pinned():
+  assert sorted(tf1_reference.__all__) == sorted([
+      "checkpointing", "dnn", "finetune", "gan", "params", "sharing", "variables", "build_tensor_ranks",
+      "build_get_variable_initializers", "build_using_variables", "build_assignment", "build_assign_ones",
+      "conv_relu", "my_image_filter", "build_image_filter", "affine", "build_affine", "affine_reuseable",
+      "build_affine_reuseable", "shared_layer", "build_auto_reuse", "build_shared_fc",
+      "build_collection_by_scope", "get_collection_exact", "build_check_numerics", "build_device_placement",
+      "build_save_graph", "build_restore_graph", "build_subset_graph", "build_training_graph", "loadmodel",
+      "periodic_resumable", "build_frozen_graph", "build_gan", "GANGraph", "scope_variables",
+      "trainable_scope_variables", "build_dnn", "build_transfer_dnn", "DNNGraph", "reuse_vars_by_scope",
+      "reuse_vars_exact", "build_pretrained", "build_fine_tune",
+  ])
+
+
+def test_every_exported_name_resolves():
+  for package in (keras_bridge, tf1_reference):
+    for name in package.__all__:
+      assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+
+
+def test_one_error_base():
+  """abseil style: every keras_bridge error derives from keras_bridge.Error."""
+  for name in ("CheckpointFormatError", "CheckpointNotFoundError", "MappingError", "OptimizerStateError",
+               "OutputExistsError"):
+    assert issubclass(getattr(keras_bridge, name), keras_bridge.Error)
