@@ -18,12 +18,14 @@ from keras_bridge import _inspect
 from scripts import _common
 
 _DIFF = flags.DEFINE_string("diff", None, "A second checkpoint or .weights.h5 file to compare with --checkpoint.")
-# reproduce_seeds defines --json with the same meaning (a path to write JSON to); allow_override lets both
-# modules live in one process (the tests, migrate) and share the one flag.
-_JSON = flags.DEFINE_string("json", None, "Write the result as JSON to this path ('-': to stdout, instead "
-                            "of the table).", allow_override=True)
+# reproduce_seeds and benchmarks/convert also define --json, a path to write JSON to. When one of them is
+# already loaded (one test process imports every module) this script shares that flag instead of replacing
+# its default; allow_override lets a later definition replace this one.
+if "json" not in flags.FLAGS:
+  flags.DEFINE_string("json", None, "Write the result as JSON to this path ('-': to stdout, instead of the "
+                      "table).", allow_override=True)
 
-for _name in ("checkpoint", "model"):
+for _name in ("checkpoint", "model", "json"):
   flags.declare_key_flag(_name)
 
 
@@ -53,13 +55,14 @@ def main(argv):
                    if not _common.CHECKPOINT.value else ""])
   model = _common.MODEL.value if flags.FLAGS["model"].present else None
   result = inspect(_common.CHECKPOINT.value, diff=_DIFF.value, model=model)
-  if _JSON.value:
+  json_path = flags.FLAGS.json
+  if json_path:
     payload = {"info": result["info"].to_dict(), "diff": result["diff"].to_dict() if result["diff"] else None}
     text = json.dumps(payload, indent=2)
-    if _JSON.value == "-":
+    if json_path == "-":
       print(text)
       return 0
-    with open(_JSON.value, "w", encoding="utf-8") as f:
+    with open(json_path, "w", encoding="utf-8") as f:
       f.write(text + "\n")
   print(result["info"])
   if result["diff"] is not None:

@@ -33,7 +33,6 @@ from keras_bridge import _tf1_checkpoint
 from keras_bridge import models
 from scripts import _common
 from scripts import _data
-from scripts import reproduce_seeds
 from scripts import train_tf1
 from scripts import transfer_tf1
 from scripts import verify_equivalence
@@ -178,6 +177,16 @@ def continue_in_keras(model: keras.Model, data: _data.Dataset, *, first_step: in
   return epochs * steps_per_epoch, logger.history
 
 
+def print_seed_examples(out):
+  """Prints the seed-example table of scripts/reproduce_seeds.py."""
+  # Imported here, not at the top: reproduce_seeds defines --json, as benchmarks/convert.py does, and one
+  # test process imports every script module.
+  from scripts import reproduce_seeds  # pylint: disable=g-import-not-at-top
+
+  print("== Seed examples (reproduced in TF1 graph mode) ==", file=out)
+  reproduce_seeds.report(out=out)
+
+
 def _prepare_workdir(workdir: str, overwrite: bool):
   if os.path.isdir(workdir) and os.listdir(workdir):
     if not overwrite:
@@ -234,8 +243,7 @@ def migrate(workdir: str,
   logdir = logdir or os.path.join(workdir, "logs")
   if seed_examples:
     start = time.perf_counter()
-    print("== Seed examples (reproduced in TF1 graph mode) ==", file=out)
-    reproduce_seeds.report(out=out)
+    print_seed_examples(out)
     seconds["seed examples"] = time.perf_counter() - start
 
   start = time.perf_counter()
