@@ -25,7 +25,7 @@ constant (`SMALL_CONSTANT_MIB`), and its time at most 2x that of `cp`.
 Usage:
 
   python benchmarks/convert.py                         # 2 GiB, 32 kernels, JSON in benchmarks/results/
-  python benchmarks/convert.py --size_gib=0.01 --repeats=1 --json=/tmp/smoke.json   # a quick smoke run
+  python benchmarks/convert.py --size_gib=0.01 --repeats=1 --results_json=/tmp/smoke.json   # a quick smoke run
 """
 
 import json
@@ -50,9 +50,9 @@ _MIB = 1 << 20
 
 _SIZE_GIB = flags.DEFINE_float("size_gib", 2.0, "Size of the synthetic checkpoint, in GiB.")
 _NUM_VARS = flags.DEFINE_integer("num_vars", 32, "Number of square kernels (each has a bias too).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Where to write the checkpoint and outputs; default: a new "
+_WORKDIR = flags.DEFINE_string("bench_workdir", None, "Where to write the checkpoint and outputs; default: a new "
                                "temporary directory, removed at the end unless --keep.")
-_JSON = flags.DEFINE_string("json", os.path.join(REPO_ROOT, "benchmarks", "results", "convert.json"),
+_JSON = flags.DEFINE_string("results_json", os.path.join(REPO_ROOT, "benchmarks", "results", "convert.json"),
                             "Where to write the results as JSON.")
 _KEEP = flags.DEFINE_bool("keep", False, "Keep the work directory (the synthetic checkpoint).")
 _REPEATS = flags.DEFINE_integer("repeats", 3, "Runs per method; the table shows the median time.")

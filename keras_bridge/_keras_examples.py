@@ -33,6 +33,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tf1_reference import _registry
+
 #: The document's check_numerics message.
 CHECK_NUMERICS_MESSAGE = "权重异常检测"
 
@@ -192,3 +194,49 @@ def tflite_tensor_dtypes(content: bytes) -> Dict[str, str]:
   """`{tensor name: dtype name}` of every tensor in a TFLite model (int8 ones are quantized weights)."""
   return {d["name"]: np.dtype(d["dtype"]).name for d in _interpreter(content).get_tensor_details()}
 
+
+
+# Demos for the main job's table of reproduced seed examples (tf1_reference._registry).
+_SEED = "004_6270d8d9c47d861f.txt"
+
+
+@_registry.example(_SEED, "1.1 get_weights / 2.1 freezing / 2.2 set_weights")
+def demo_get_set_weights_and_freeze() -> str:
+  model = example_model()
+  total, shapes = parameter_counts(model)
+  freeze(model, 1)
+  set_first_bias(model, 0.1)
+  bias = model.layers[0].get_weights()[1]
+  if not np.allclose(bias, 0.1) or model.layers[0].trainable:
+    raise AssertionError(f"set_weights/freeze did not take effect: bias={bias[:3]}, trainable="
+                         f"{model.layers[0].trainable}")
+  return (f"{total} parameters, first kernel {shapes}; {'; '.join(trainable_report(model))}; "
+          f"first bias set to 0.1")
+
+
+@_registry.example(_SEED, "3.2 tf.train.Checkpoint transfer + assert_consumed", erratum="E-004-CHECKPOINT-SUFFIX")
+def demo_checkpoint_transfer() -> str:
+  import tempfile  # pylint: disable=g-import-not-at-top
+
+  with tempfile.TemporaryDirectory() as tmp:
+    try:
+      transfer_as_documented(tmp)
+    except tf.errors.NotFoundError as e:
+      literal = f"NotFoundError: {str(e).splitlines()[0][:60]}"
+    else:
+      raise AssertionError("the documented restore('source_ckpt') unexpectedly succeeded")
+    source, target, path = transfer_weights(tmp)
+    same = all(np.array_equal(a, b) for a, b in zip(source.get_weights(), target.get_weights()))
+    if not same:
+      raise AssertionError("the corrected transfer did not copy the weights")
+  return f"literal: {literal}; fixed: restore({os.path.basename(path)!r}) copied {len(target.weights)} weights"
+
+
+@_registry.example(_SEED, "5.2 TFLite Optimize.DEFAULT", erratum="E-004-TFLITE-SMALL-KERNELS")
+def demo_tflite() -> str:
+  small = to_tflite(example_model(10, 64, "small"))
+  large = to_tflite(example_model(64, 64, "large"))
+  n_int8 = lambda content: sum(d == "int8" for d in tflite_tensor_dtypes(content).values())
+  if n_int8(small) or not n_int8(large):
+    raise AssertionError("quantization thresholds changed: re-check E-004-TFLITE-SMALL-KERNELS")
+  return f"10x64 kernel stays float32 ({len(small)} bytes); 64x64 kernel -> int8 ({len(large)} bytes)"

@@ -18,12 +18,8 @@ from keras_bridge import _inspect
 from scripts import _common
 
 _DIFF = flags.DEFINE_string("diff", None, "A second checkpoint or .weights.h5 file to compare with --checkpoint.")
-# reproduce_seeds and benchmarks/convert also define --json, a path to write JSON to. When one of them is
-# already loaded (one test process imports every module) this script shares that flag instead of replacing
-# its default; allow_override lets a later definition replace this one.
-if "json" not in flags.FLAGS:
-  flags.DEFINE_string("json", None, "Write the result as JSON to this path ('-': to stdout, instead of the "
-                      "table).", allow_override=True)
+_JSON = flags.DEFINE_string("json", None, "Write the result as JSON to this path ('-': to stdout, instead of the "
+                            "table).")
 
 for _name in ("checkpoint", "model", "json"):
   flags.declare_key_flag(_name)
@@ -55,7 +51,7 @@ def main(argv):
                    if not _common.CHECKPOINT.value else ""])
   model = _common.MODEL.value if flags.FLAGS["model"].present else None
   result = inspect(_common.CHECKPOINT.value, diff=_DIFF.value, model=model)
-  json_path = flags.FLAGS.json
+  json_path = _JSON.value
   if json_path:
     payload = {"info": result["info"].to_dict(), "diff": result["diff"].to_dict() if result["diff"] else None}
     text = json.dumps(payload, indent=2)

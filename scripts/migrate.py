@@ -37,10 +37,8 @@ from scripts import train_tf1
 from scripts import transfer_tf1
 from scripts import verify_equivalence
 
-# benchmarks/convert.py also defines --workdir (default None as well); allow_override lets both modules live
-# in one process (the test suite) sharing the one flag.
 _WORKDIR = flags.DEFINE_string("workdir", None, "Where every artefact is written (default: runs/migrate); must "
-                               "be empty or missing unless --overwrite.", allow_override=True)
+                               "be empty or missing unless --overwrite.")
 _TRANSFER_EPOCHS = flags.DEFINE_integer("transfer_epochs", 5, "Epochs of the TF1 transfer-learning phase.",
                                         lower_bound=0)
 _KERAS_EPOCHS = flags.DEFINE_integer("keras_epochs", 3, "Epochs of training continued in Keras 3.",

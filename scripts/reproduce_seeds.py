@@ -1,6 +1,6 @@
 """Reproduces every registered seed example and prints a table: seed, section, example, OK/erratum, result.
 
-Usage: python -m scripts.reproduce_seeds [--only=003] [--json=report.json]
+Usage: python -m scripts.reproduce_seeds [--only=003] [--report_json=report.json]
 """
 
 import json
@@ -11,11 +11,13 @@ from absl import app
 from absl import flags
 
 _ONLY = flags.DEFINE_string("only", None, "Run only examples whose seed file name starts with this.")
-_JSON = flags.DEFINE_string("json", None, "Also write the table as JSON to this path.")
+_JSON = flags.DEFINE_string("report_json", None, "Also write the table as JSON to this path.")
 
 
 def report(only=None, out=sys.stdout):
   """Runs the examples and prints the table; returns the rows as dicts (status "OK", "erratum" or "FAILED")."""
+  # The 004 Keras examples live in the bridge; importing the module registers their demos.
+  from keras_bridge import _keras_examples  # pylint: disable=g-import-not-at-top,unused-import
   from tf1_reference import _registry  # pylint: disable=g-import-not-at-top
 
   rows = []
