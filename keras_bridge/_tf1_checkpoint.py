@@ -288,7 +288,8 @@ def save_tf1_checkpoint(model,
                         rules=(),
                         extra: Optional[Mapping[str, np.ndarray]] = None,
                         overwrite: bool = False,
-                        global_step: Optional[int] = None) -> str:
+                        global_step: Optional[int] = None,
+                        names=None) -> str:
   """Writes the model's weights as a name-based (TF1) checkpoint.
 
   Keys are the canonical Keras paths rewritten by `rules`. With the default (no rules) they equal the
@@ -308,6 +309,9 @@ def save_tf1_checkpoint(model,
     extra: more `{tf1_key: array}` to write (optimizer slots, `beta1_power`, `global_step`, ...).
     overwrite: replace an existing checkpoint with the same prefix.
     global_step: if given, the prefix becomes `path-<global_step>`, as with `Saver.save(global_step=...)`.
+    names: the exact TF1 key for some or all weights: a `MappingReport` (typically the one
+      `load_tf1_checkpoint` returned, so the weights go back under the very keys they came from, whatever the
+      rules were) or a `{canonical Keras path: TF1 key}` dict. Weights it does not name get `rules`.
 
   Returns:
     The prefix written.
@@ -329,9 +333,19 @@ def save_tf1_checkpoint(model,
         f"{os.path.join(path, 'model.ckpt')!r}.")
   prefix = f"{path}-{int(global_step)}" if global_step is not None else path
 
+  if isinstance(names, _mapping.MappingReport):
+    names = {m.keras_path: m.tf1_key for m in names.matched}
+  names = dict(names or {})
+  weights = _naming.canonical_weights(model)
+  unknown = sorted(set(names) - set(weights))
+  if unknown:
+    raise _errors.MappingError(
+        f"`names` gives TF1 keys for {unknown!r}, which are not weights of model {model.name!r} (its weights: "
+        f"{list(weights)!r}). Pass the report of a load into this same model, or fix the paths. "
+        f"Nothing was written.")
   tensors, sources = {}, {}
-  for keras_path, var in _naming.canonical_weights(model).items():
-    key = _naming.apply_rules(keras_path, rules)
+  for keras_path, var in weights.items():
+    key = names[keras_path] if keras_path in names else _naming.apply_rules(keras_path, rules)
     sources.setdefault(key, []).append(f"Keras weight {keras_path!r}")
     tensors[key] = var.value
   for key, value in (extra or {}).items():
