@@ -37,6 +37,7 @@ from typing import Dict, List, NamedTuple, Sequence, Tuple
 
 import tensorflow as tf
 
+from keras_bridge import _errors
 from keras_bridge import _naming
 
 #: Slot names of the TF1 optimizers (`<var>/<slot>`); TF1 appends `_1`, `_2`, ... for a second slot of the
@@ -227,6 +228,25 @@ def map_key(key: str, rules=(), default_rules: bool = True) -> str:
   return name
 
 
+def check_patterns(rules=(), include: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
+  """Raises one `MappingError` listing every invalid regex in `rules`, `include` and `exclude`."""
+  problems = []
+  for what, patterns in (("rules", [r[0] if isinstance(r, (tuple, list)) else r for r in rules]),
+                         ("include", include), ("exclude", exclude)):
+    for pattern in patterns:
+      try:
+        re.compile(pattern)
+      except (re.error, TypeError) as e:
+        problems.append(f"{what} pattern {pattern!r}: {e}")
+  for rule in rules:
+    if not (isinstance(rule, (tuple, list)) and len(rule) == 2):
+      problems.append(f"rules entry {rule!r} is not a (regex, replacement) pair")
+  if problems:
+    raise _errors.MappingError(
+        "Invalid mapping patterns: " + "; ".join(problems) +
+        ". Fix the regular expressions (re.escape() quotes literal text such as '[' or '.'). Nothing was assigned.")
+
+
 def build_mapping(model,
                   checkpoint_vars,
                   *,
@@ -259,6 +279,7 @@ def build_mapping(model,
     >>> report.unfilled_keras
     ['outputs/kernel', 'outputs/bias']
   """
+  check_patterns(rules, include, exclude)
   weights = _naming.canonical_weights(model)
   keras_specs = {path: (_shape(var.shape), _dtype(var.dtype)) for path, var in weights.items()}
   report = MappingReport()

@@ -333,6 +333,7 @@ def save_tf1_checkpoint(model,
         f"{os.path.join(path, 'model.ckpt')!r}.")
   prefix = f"{path}-{int(global_step)}" if global_step is not None else path
 
+  _mapping.check_patterns(rules)
   if isinstance(names, _mapping.MappingReport):
     names = {m.keras_path: m.tf1_key for m in names.matched}
   names = dict(names or {})

@@ -6,6 +6,7 @@ conformance tests (tests/conformance/test_dnn_checkpoint.py) run the same engine
 
 import doctest
 import json
+import re
 
 import keras
 import numpy as np
@@ -255,3 +256,16 @@ def test_to_dict_is_json_serialisable():
 def test_docstring_examples_run():
   result = doctest.testmod(_mapping, extraglobs={"keras_bridge": keras_bridge})
   assert result.failed == 0 and result.attempted == 9
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    pytest.param({"include": ["hidden["]}, "include pattern 'hidden['", id="bad_include"),
+    pytest.param({"exclude": ["(x"]}, "exclude pattern '(x'", id="bad_exclude"),
+    pytest.param({"rules": [("*w", "kernel")]}, "rules pattern '*w'", id="bad_rule"),
+    pytest.param({"rules": ["hidden1"]}, "not a (regex, replacement) pair", id="rule_not_a_pair"),
+])
+def test_invalid_patterns_get_one_mapping_error(kwargs, fragment):
+  """Bad user rules or include/exclude patterns: a MappingError naming the pattern, not a raw re.error."""
+  model = models.dnn(4, 2, (3,))
+  with pytest.raises(keras_bridge.MappingError, match=re.escape(fragment)):
+    _mapping.build_mapping(model, {"hidden1/kernel": ((4, 3), "float32")}, **kwargs)
