@@ -12,11 +12,18 @@ Object-based keys and the `.weights.h5` layout depend on how the Keras model is 
 its weights are neither read (except for state that has no source, such as a built optimizer's variables in
 an object-based or `.weights.h5` output) nor changed.
 
-Conversion streams: every tensor is read from the source and written to the output one at a time (small
-tensors in batches of up to `_BATCH_BYTES`), so the memory it needs beyond the model is about the largest
-tensor. Checkpoints are written by TensorFlow's own `SaveV2` op into one bundle per batch, which
-`MergeV2Checkpoints` (the op sharded `Saver`s use) joins by renaming, as a sharded checkpoint with one
-`.data` shard per batch. Keys and the object graph come from TensorFlow's own serializer
+Name-based -> object-based conversion copies: the tensor bytes of both formats are the same, only the keys
+differ, so the source's `.data` files are copied as they are (`copy_file_range`, the in-kernel copy `cp`
+uses) and a new index gives their tensors the object-based keys; the object graph and the state without a
+source (`save_counter`, optimizer variables) go into one more shard. Its cost is that of `cp`, and the
+tensors are never in memory. A source whose data bytes are mostly not model weights (`_COPY_MIN_REFERENCED`)
+or whose index cannot be rewritten here is streamed instead; `ConversionReport.method` says which.
+
+Every other conversion streams: every tensor is read from the source and written to the output one at a time
+(small tensors in batches of up to `_BATCH_BYTES`), so the memory it needs beyond the model is about the
+largest tensor. Checkpoints are written by TensorFlow's own `SaveV2` op into one bundle per batch, which
+`MergeV2Checkpoints` (the op sharded `Saver`s use) joins by renaming, as a sharded checkpoint with one `.data`
+shard per batch. Keys and the object graph come from TensorFlow's own serializer
 (`tf.train.Checkpoint(model=model)`), and the `.weights.h5` file from Keras's own writer
 (`keras.src.saving.saving_lib`), with the source tensors substituted for the model's values. Outputs are
 written under a temporary name in the destination directory and renamed into place.
@@ -25,7 +32,7 @@ Example:
 
   >>> model = keras_bridge.models.dnn(8, 3, (6, 5))
   >>> convert_checkpoint("tf1/model.ckpt-100", "tf2/ckpt", model)             # TF1 -> object-based
-  >>> tf.train.Checkpoint(model=model).read("tf2/ckpt").assert_consumed()
+  >>> tf.train.Checkpoint(model=model).restore("tf2/ckpt").assert_consumed()
   >>> convert_checkpoint("tf2/ckpt", "keras/model.weights.h5", model)         # object-based -> .weights.h5
   >>> convert_checkpoint("keras/model.weights.h5", "tf1/back.ckpt", model, dst_format="name-based")
 """
@@ -35,6 +42,7 @@ import functools
 import glob
 import os
 import shutil
+import struct
 import sys
 import tempfile
 import time
@@ -46,7 +54,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras.src.saving import saving_lib
+from tensorflow.core.protobuf import tensor_bundle_pb2
 from tensorflow.core.protobuf import trackable_object_graph_pb2
+from tensorflow.python.trackable import trackable_utils
 from tensorflow.python.training.saving import saveable_object
 
 from keras_bridge import _errors
@@ -141,6 +151,11 @@ class ConversionReport:
     mapping: the `MappingReport` when the source is name-based, else None.
     dry_run: True when nothing was written.
     seconds: wall time of the conversion.
+    method: "copy" when the source's data files were copied as they are and only the index was rewritten
+      (name-based -> object-based, see `convert_checkpoint`), else "stream".
+    stream_reason: why a name-based -> object-based conversion streamed instead of copying ("" otherwise).
+    unreferenced_bytes: with "copy", the bytes of the copied data files that no output key references (the
+      `skipped` tensors: they stay in the files, unreachable).
   """
 
   src: str
@@ -152,6 +167,9 @@ class ConversionReport:
   mapping: Optional[_mapping.MappingReport] = None
   dry_run: bool = False
   seconds: float = 0.0
+  method: str = "stream"
+  stream_reason: str = ""
+  unreferenced_bytes: int = 0
 
   @property
   def total_bytes(self) -> int:
@@ -169,7 +187,8 @@ class ConversionReport:
     fmt = "  ".join("{:<%d}" % w for w in widths)
     verb = "would write" if self.dry_run else "wrote"
     lines = [f"{self.src_format} {self.src!r} -> {self.dst_format} {self.dst!r}: {verb} {len(self.tensors)} "
-             f"tensor(s), {self.total_bytes} bytes" + ("" if self.dry_run else f", in {self.seconds:.2f} s"),
+             f"tensor(s), {self.total_bytes} bytes" + ("" if self.dry_run else f", in {self.seconds:.2f} s") +
+             f" ({self.method}" + (f": {self.stream_reason}" if self.stream_reason else "") + ")",
              fmt.format(*header), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in rows]
     if self.skipped:
@@ -184,6 +203,7 @@ class ConversionReport:
         "skipped": list(self.skipped),
         "mapping": self.mapping.to_dict() if self.mapping is not None else None,
         "dry_run": self.dry_run, "seconds": self.seconds, "total_bytes": self.total_bytes,
+        "method": self.method, "stream_reason": self.stream_reason, "unreferenced_bytes": self.unreferenced_bytes,
     }
 
 
@@ -242,9 +262,27 @@ def _saved_value(value):
   return value.tensor if isinstance(value, saveable_object.SaveSpec) else value
 
 
-def _object_keys(model, root: str = OBJECT_ROOT) -> Dict[str, str]:
-  """`{canonical Keras path: object-based checkpoint key}` for every weight of `model`."""
-  plan, _ = object_plan(model, root)
+def object_graph_keys(graph: bytes) -> Dict[Tuple[str, str], str]:
+  """`{(object path, attribute name): checkpoint key}` of a serialized `TrackableObjectGraph`.
+
+  Restore looks every tensor up by the `checkpoint_key` stored in the graph, so readers go through this map
+  rather than assume `<path>/.ATTRIBUTES/VARIABLE_VALUE`. Object paths are those TensorFlow gives: the
+  first path found breadth-first from the root, local names escaped by `trackable_utils`.
+  """
+  proto = trackable_object_graph_pb2.TrackableObjectGraph.FromString(graph)
+  paths, queue = {0: ""}, [0]
+  for node in queue:  # `queue` grows while it is walked: breadth-first.
+    for child in proto.nodes[node].children:
+      if child.node_id not in paths:
+        name = trackable_utils.escape_local_name(child.local_name)
+        paths[child.node_id] = f"{paths[node]}/{name}" if node else name
+        queue.append(child.node_id)
+  return {(paths[i], attr.name): attr.checkpoint_key for i, node in enumerate(proto.nodes) if i in paths
+          for attr in node.attributes}
+
+
+def _object_keys(model, plan) -> Dict[str, str]:
+  """`{canonical Keras path: object-based checkpoint key}` for every weight of `model`, from its `plan`."""
   by_id = {id(obj): keys for obj, keys in plan}
   out = {}
   for path, var in _naming.canonical_weights(model).items():
@@ -376,7 +414,7 @@ class _BundleSource:
   def read_numpy(self, key):
     try:
       return self._reader.get_tensor(key)
-    except (tf.errors.OpError, ValueError) as e:
+    except (tf.errors.OpError, ValueError, IndexError) as e:  # A truncated shard raises IndexError.
       raise _read_error(self.location, key, e) from e
 
 
@@ -439,7 +477,11 @@ class _ObjectBasedSource(_BundleSource):
 
   def __init__(self, prefix, model, *, strict):
     super().__init__(prefix, OBJECT_BASED)
-    keys = _object_keys(model, _object_root(self._reader, prefix))
+    plan, graph = object_plan(model, _object_root(self._reader, prefix))
+    # The key the model would write -> the key this checkpoint stores for the same object attribute.
+    stored = object_graph_keys(self._reader.get_tensor(OBJECT_GRAPH_KEY))
+    expected = {key: ref for ref, key in object_graph_keys(graph).items()}
+    keys = {path: stored.get(expected.get(key), key) for path, key in _object_keys(model, plan).items()}
     self.keys = _check_specs(prefix, OBJECT_BASED, model, keys, self.specs, strict)
     used = set(self.keys.values())
     self.skipped = [k for k in self.specs if k not in used]
@@ -507,6 +549,183 @@ def open_source(path, model, *, src_format=None, rules=(), include=(), exclude=(
 
 
 # ---------------------------------------------------------------------------------------------------------
+# The copy path (name-based -> object-based): the `.data` files are copied as they are and only the index is
+# rewritten under the new keys.
+#
+# TensorFlow's restore cannot read a tensor under a name-based key: it looks each variable up by the
+# `checkpoint_key` of the object graph, but requires that key to have the form `<path>/.ATTRIBUTES/<name>`
+# (`restore._extract_saveable_name`), so pointing the graph at `hidden1/kernel` fails. The index, though, is
+# a table of `key -> (shard, offset, size, crc32c)` records that know nothing of the bytes around them; one
+# with the object-based keys over the copied data files is a valid bundle. TensorFlow has no Python writer
+# for that table (a LevelDB-format SSTable), so it is read and written here, in its simplest form (no
+# compression, one data block); `MergeV2Checkpoints` then reads it with TensorFlow's own reader and writes
+# the output's index with TensorFlow's own writer.
+
+_TABLE_MAGIC = 0xdb4775248b80fb57  # The last 8 bytes of every LevelDB/TensorFlow table.
+_FOOTER_BYTES = 48
+# Below this share of the source's data bytes referenced by the output, the copy would mostly carry dead
+# bytes (excluded keys, optimizer slots), so the tensors are streamed instead.
+_COPY_MIN_REFERENCED = 0.5
+
+
+def _crc32c_table():
+  table = []
+  for i in range(256):
+    for _ in range(8):
+      i = (i >> 1) ^ (0x82F63B78 if i & 1 else 0)
+    table.append(i)
+  return table
+
+
+_CRC32C = _crc32c_table()
+
+
+def _masked_crc32c(data: bytes) -> int:
+  """The CRC-32C of `data`, masked as LevelDB stores it in block trailers."""
+  crc = 0xFFFFFFFF
+  for byte in data:
+    crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+  crc ^= 0xFFFFFFFF
+  return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def _varint(n: int) -> bytes:
+  out = bytearray()
+  while n >= 0x80:
+    out.append(n & 0x7F | 0x80)
+    n >>= 7
+  out.append(n)
+  return bytes(out)
+
+
+def _read_varint(buf: bytes, pos: int) -> Tuple[int, int]:
+  n = shift = 0
+  while True:
+    byte = buf[pos]
+    n |= (byte & 0x7F) << shift
+    pos, shift = pos + 1, shift + 7
+    if byte < 0x80:
+      return n, pos
+
+
+def _block_entries(table: bytes, handle: bytes) -> List[Tuple[bytes, bytes]]:
+  """The `(key, value)` records of the block at `handle` (offset and size varints)."""
+  offset, pos = _read_varint(handle, 0)
+  size, _ = _read_varint(handle, pos)
+  if table[offset + size] != 0:  # The trailer's compression type; TensorFlow writes bundles uncompressed.
+    raise ValueError(f"compressed block (type {table[offset + size]})")
+  block = table[offset:offset + size]
+  (restarts,) = struct.unpack_from("<I", block, size - 4)
+  end, pos, key, out = size - 4 - 4 * restarts, 0, b"", []
+  while pos < end:
+    shared, pos = _read_varint(block, pos)
+    unshared, pos = _read_varint(block, pos)
+    length, pos = _read_varint(block, pos)
+    key = key[:shared] + block[pos:pos + unshared]
+    out.append((key, block[pos + unshared:pos + unshared + length]))
+    pos += unshared + length
+  return out
+
+
+def _read_table(path: str) -> List[Tuple[bytes, bytes]]:
+  """Every `(key, value)` of an SSTable, in key order."""
+  with open(path, "rb") as f:
+    table = f.read()
+  if len(table) < _FOOTER_BYTES or struct.unpack("<Q", table[-8:])[0] != _TABLE_MAGIC:
+    raise ValueError("no table footer")
+  footer = table[-_FOOTER_BYTES:]
+  _, pos = _read_varint(footer, _read_varint(footer, 0)[1])  # Skips the metaindex handle.
+  return [e for _, handle in _block_entries(table, footer[pos:]) for e in _block_entries(table, handle)]
+
+
+def _table_block(entries) -> bytes:
+  # Every record is a restart point (no key prefix sharing): larger, but the simplest valid block.
+  records, restarts, size = [], [], 0
+  for key, value in entries:
+    records.append(_varint(0) + _varint(len(key)) + _varint(len(value)) + key + value)
+    restarts.append(size)
+    size += len(records[-1])
+  restarts = restarts or [0]
+  return b"".join(records) + struct.pack(f"<{len(restarts) + 1}I", *restarts, len(restarts))
+
+
+def _write_table(path: str, entries: List[Tuple[bytes, bytes]]) -> None:
+  """Writes sorted `(key, value)` records as an SSTable: one data block, an empty metaindex, the index."""
+  out = bytearray()
+
+  def add(block):
+    handle = _varint(len(out)) + _varint(len(block))
+    out.extend(block + b"\0" + struct.pack("<I", _masked_crc32c(block + b"\0")))  # Type 0: uncompressed.
+    return handle
+
+  data = add(_table_block(entries))
+  metaindex = add(_table_block([]))
+  index = add(_table_block([(entries[-1][0], data)]))
+  out.extend((metaindex + index).ljust(_FOOTER_BYTES - 8, b"\0") + struct.pack("<Q", _TABLE_MAGIC))
+  with open(path, "wb") as f:
+    f.write(out)
+
+
+class _CopyPlan(NamedTuple):
+  """The renamed index of a name-based source: its header, `(new key, entry)` records, and its files."""
+
+  header: bytes
+  entries: List[Tuple[bytes, bytes]]
+  shards: List[str]
+  referenced_bytes: int
+  data_bytes: int
+
+
+def _copy_plan(prefix: str, rename: Dict[str, str]):
+  """The index of `prefix` keeping only the keys in `rename`, renamed; or `(None, why)` to stream instead."""
+  try:
+    records = dict(_read_table(prefix + ".index"))
+    header = tensor_bundle_pb2.BundleHeaderProto.FromString(records[b""])
+    entries = {new: tensor_bundle_pb2.BundleEntryProto.FromString(records[old.encode()])
+               for old, new in rename.items()}
+  except (ValueError, KeyError, IndexError, struct.error) as e:  # DecodeError is a ValueError.
+    return None, f"its index cannot be read here ({type(e).__name__}: {e})"
+  if any(e.slices for e in entries.values()):
+    return None, "it holds partitioned (sliced) variables"
+  shards = [f"{prefix}.data-{i:05d}-of-{header.num_shards:05d}" for i in range(header.num_shards)]
+  sizes = [os.path.getsize(s) for s in shards]
+  truncated = sorted(k for k, e in entries.items() if e.offset + e.size > sizes[e.shard_id])
+  if truncated:
+    raise _errors.CheckpointFormatError(
+        f"Checkpoint {prefix!r}: the data of {', '.join(repr(k) for k in truncated)} lies beyond the end of "
+        f"its shard; the data file is truncated or corrupt. Copy it again. Nothing was written.")
+  plan = _CopyPlan(records[b""], sorted((k.encode(), e.SerializeToString()) for k, e in entries.items()),
+                   shards, sum(e.size for e in entries.values()), sum(sizes))
+  if plan.referenced_bytes < _COPY_MIN_REFERENCED * plan.data_bytes:
+    return None, (f"only {plan.referenced_bytes} of its {plan.data_bytes} data bytes are model weights "
+                  f"(less than {_COPY_MIN_REFERENCED:.0%})")
+  return plan, ""
+
+
+def _copy_file(src: str, dst: str) -> None:
+  """Copies with `copy_file_range`, as GNU `cp` does (in the kernel; a reflink where the filesystem has
+  them); `shutil.copyfile` (`sendfile`) where the call is refused, e.g. across filesystems on old kernels."""
+  with open(src, "rb") as f, open(dst, "wb") as g:
+    try:
+      while os.copy_file_range(f.fileno(), g.fileno(), 1 << 30):
+        pass
+      return
+    except OSError:
+      pass
+  shutil.copyfile(src, dst)
+
+
+def _copy_bundle(plan: _CopyPlan, part: str, progress) -> None:
+  """Writes bundle `part`: copies of the source's data files (never links: the output must not share inodes
+  with the source) and the renamed index."""
+  os.makedirs(os.path.dirname(part), exist_ok=True)
+  for i, shard in enumerate(plan.shards):
+    _progress(progress, i + 1, len(plan.shards), f"copy {shard}", os.path.getsize(shard))
+    _copy_file(shard, part + shard[len(shard) - len(".data-00000-of-00000"):])
+  _write_table(part + ".index", [(b"", plan.header)] + plan.entries)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Writers.
 
 
@@ -533,10 +752,10 @@ def _progress(enabled, i, n, key, nbytes):
     print(f"[{i}/{n}] {key} ({nbytes} bytes)", file=sys.stderr, flush=True)
 
 
-def _write_bundle(prefix, items, progress):
-  """Writes `(key, read, nbytes)` items as a checkpoint at `prefix`, a few tensors at a time.
+def _write_bundle(prefix, items, progress, copy: Optional[_CopyPlan] = None):
+  """Writes `(key, read, nbytes)` items (and the bundle of `copy`) as a checkpoint at `prefix`.
 
-  Each batch is saved by `SaveV2` as its own bundle in a temporary directory next to `prefix`;
+  Each batch of items is saved by `SaveV2` as its own bundle in a temporary directory next to `prefix`;
   `MergeV2Checkpoints` joins them (renaming the data files) and the result is renamed into place, data files
   first and the index last, so a reader never sees a half-written checkpoint under `prefix`.
   """
@@ -544,6 +763,9 @@ def _write_bundle(prefix, items, progress):
   tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(prefix)}.tmp-", dir=directory)
   try:
     parts, done = [], 0
+    if copy is not None:
+      parts.append(os.path.join(tmp, "copied", "part"))
+      _copy_bundle(copy, parts[0], progress)
     for j, batch in enumerate(_batches(items)):
       tensors = []
       for key, read, nbytes in batch:
@@ -641,8 +863,12 @@ def convert_checkpoint(src,
 
   Every input is checked before anything is written: the source's format, its keys against the model's
   weights (all of them, with shapes and dtypes; every problem listed in one error) and the output path.
-  Tensors are then streamed one at a time (see the module docstring), so memory beyond the model stays near
-  the largest tensor. The model's weights are not read or changed.
+  Name-based -> object-based copies the source's data files and rewrites only the index (`method="copy"`);
+  source tensors that fill no weight (`skipped`: `global_step`, excluded keys, optimizer slots) then stay
+  in the copied files, referenced by no key (`unreferenced_bytes`), and when they are most of the bytes the
+  conversion streams instead. Other conversions stream one tensor at a time (see the module docstring), so
+  memory beyond the model stays near the largest tensor. The model's weights are not read or changed. The
+  output never shares files (inodes) with the source.
 
   Outputs:
     * object-based: what `tf.train.Checkpoint(model=twin).save` writes (the weights and `save_counter`), so
@@ -697,6 +923,7 @@ def convert_checkpoint(src,
         f"(--overwrite) to replace it, or choose another path. Nothing was written.")
 
   weights = _naming.canonical_weights(model)
+  copy = None
   report = ConversionReport(src=source.location, dst=dst, src_format=source.format, dst_format=dst_fmt,
                             skipped=list(source.skipped), mapping=source.mapping, dry_run=dry_run)
 
@@ -724,6 +951,12 @@ def convert_checkpoint(src,
           extra[key] = read
           tensor = read()
           report.tensors.append(ConvertedTensor("", "", key, _shape(tensor.shape), _dtype(tensor.dtype)))
+    if source.format == NAME_BASED:
+      copy, why = _copy_plan(source.location, {t.src_key: t.dst_key for t in report.tensors if t.keras_path})
+      if copy is not None:
+        report.method, report.unreferenced_bytes = "copy", copy.data_bytes - copy.referenced_bytes
+      else:
+        report.stream_reason = why
   else:
     keys = {}
     for path in weights:
@@ -747,6 +980,8 @@ def convert_checkpoint(src,
   else:
     items = []
     for t in report.tensors:
+      if t.keras_path and copy is not None:
+        continue  # Its bytes come with the copied data files.
       if t.keras_path:
         read = lambda k=t.src_key: source.read_tensor(k)
       else:
@@ -754,7 +989,7 @@ def convert_checkpoint(src,
       items.append((t.dst_key, read, t.nbytes))
     if dst_fmt == OBJECT_BASED:
       items.append((OBJECT_GRAPH_KEY, lambda: tf.constant(graph, dtype=tf.string), len(graph)))
-    _write_bundle(dst, items, progress)
+    _write_bundle(dst, items, progress, copy)
     if dst_fmt == NAME_BASED:
       _tf1_checkpoint._record_in_state(os.path.dirname(os.path.abspath(dst)), dst)  # pylint: disable=protected-access
   report.seconds = time.perf_counter() - start

@@ -27,7 +27,6 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 import h5py
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import trackable_object_graph_pb2
 
 from keras_bridge import _formats
 
@@ -106,17 +105,8 @@ def _nbytes(shape, dtype, read) -> int:
 
 def _object_paths(reader) -> Dict[str, str]:
   """`{checkpoint key: object path}` from the object graph of an object-based checkpoint."""
-  graph = trackable_object_graph_pb2.TrackableObjectGraph()
-  graph.ParseFromString(reader.get_tensor(_formats.OBJECT_GRAPH_KEY))
-  paths, queue = {0: ""}, [0]
-  while queue:
-    node = queue.pop(0)
-    for child in graph.nodes[node].children:
-      if child.node_id not in paths:
-        paths[child.node_id] = f"{paths[node]}/{child.local_name}".lstrip("/")
-        queue.append(child.node_id)
-  return {attr.checkpoint_key: paths[i] for i, node in enumerate(graph.nodes) if i in paths
-          for attr in node.attributes}
+  graph = _formats.object_graph_keys(reader.get_tensor(_formats.OBJECT_GRAPH_KEY))
+  return {key: path for (path, _), key in graph.items()}
 
 
 def inspect_checkpoint(path) -> CheckpointInfo:

@@ -7,6 +7,7 @@ its Keras twin is `keras_bridge.models.dnn`. Issue 3, part 3 (conversion) and pa
 import glob
 import json
 import os
+import shutil
 
 import h5py
 import numpy as np
@@ -59,7 +60,7 @@ def test_round_trip_tf1_object_h5_tf1_is_bit_exact_and_restores_in_the_tf1_graph
   the TF1 graph's own Saver restores the result."""
   model = _twin()
   original = _tensors(tf1_ckpt)
-  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", model)
+  assert _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", model).method == "copy"
   _formats.convert_checkpoint(tmp_path / "obj" / "ckpt", tmp_path / "keras" / "dnn.weights.h5", model)
   report = _formats.convert_checkpoint(tmp_path / "keras" / "dnn.weights.h5", tmp_path / "back" / "model.ckpt",
                                        model, dst_format="name-based")
@@ -93,11 +94,12 @@ def test_object_output_restores_with_assert_consumed(tf1_ckpt, tmp_path):
 
 def test_object_output_without_save_counter_reads_with_assert_consumed(tf1_ckpt, tmp_path):
   """`save_counter=None` writes what `Checkpoint.write` writes, which `Checkpoint.read` consumes."""
-  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin(), save_counter=None)
+  assert _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin(), save_counter=None).method == "copy"
   assert "save_counter/.ATTRIBUTES/VARIABLE_VALUE" not in _tensors(str(tmp_path / "ckpt"))
   twin = _twin()
   tf.train.Checkpoint(model=twin).read(str(tmp_path / "ckpt")).assert_consumed()
   _weights_equal_tf1(twin, _tensors(tf1_ckpt))
+  assert _formats.convert_checkpoint(tmp_path / "ckpt", tmp_path / "x.weights.h5", _twin()).method == "stream"
 
 
 def _h5_structure(path):
@@ -191,13 +193,17 @@ def test_mismatched_model_lists_every_problem_and_writes_nothing(tf1_ckpt, tmp_p
 
 
 def test_truncated_source_data_fails_before_anything_is_in_place(tf1_ckpt, tmp_path):
-  """Issue 3 part 7: a truncated `.data` file; the output never appears, no temporary file is left."""
+  """Issue 3 part 7: a truncated `.data` file; the output never appears, no temporary file is left. The copy
+  path sees it from the index's offsets before writing anything; the streaming path when reading."""
   data = glob.glob(tf1_ckpt + ".data-*")[0]
   with open(data, "r+b") as f:
     f.truncate(os.path.getsize(data) // 2)
   with pytest.raises(_errors.CheckpointFormatError, match="truncated or corrupt"):
     _formats.convert_checkpoint(tf1_ckpt, tmp_path / "out" / "ckpt", _twin())
-  assert os.listdir(tmp_path / "out") == []
+  assert not (tmp_path / "out").exists()
+  with pytest.raises(_errors.CheckpointFormatError, match="truncated or corrupt"):
+    _formats.convert_checkpoint(tf1_ckpt, tmp_path / "h5" / "x.weights.h5", _twin())
+  assert os.listdir(tmp_path / "h5") == []
 
 
 @pytest.mark.parametrize("dst, dst_format, message", [
@@ -233,7 +239,9 @@ def test_large_tensors_are_written_in_batches(tf1_ckpt, tmp_path, monkeypatch):
   """Streaming: with a batch limit below the tensor sizes every tensor gets its own data shard, and the
   merged checkpoint is still one valid checkpoint."""
   monkeypatch.setattr(_formats, "_BATCH_BYTES", 1)
-  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin())
+  monkeypatch.setattr(_formats, "_COPY_MIN_REFERENCED", 2.0)  # No source can qualify for the copy path.
+  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin())
+  assert report.method == "stream" and "less than 200%" in report.stream_reason
   assert len(glob.glob(str(tmp_path / "ckpt.data-*"))) == 8  # 6 weights, save_counter, object graph.
   twin = _twin()
   tf.train.Checkpoint(model=twin).restore(str(tmp_path / "ckpt")).assert_consumed()
@@ -250,3 +258,97 @@ def test_benchmark_smoke_run_writes_every_row(tmp_path):
   assert [r["method"] for r in written["rows"]] == ["cp", "recipe", "bridge_object", "bridge_h5"]
   assert written["config"]["tensors"] == 4 and written["rows"][0]["ratio_to_cp"] == 1.0
   assert {"time_target_met", "rss_target_met"} <= set(written["rows"][2])
+
+
+def test_copy_path_copies_the_data_files_and_rewrites_only_the_index(tf1_ckpt, tmp_path):
+  """TF1 -> object-based copies the source's `.data` bytes as they are (the tensors' bytes are the same in
+  both formats); the new index gives them the keys `Checkpoint.save` writes. `global_step` stays in the
+  copied shard, referenced by no key; the output shares no inode with the source."""
+  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
+  assert report.method == "copy" and report.stream_reason == "" and report.unreferenced_bytes == 8
+  assert "(copy)" in str(report) and report.to_dict()["method"] == "copy"
+  out = str(tmp_path / "obj" / "ckpt")
+  (source_data,) = glob.glob(tf1_ckpt + ".data-*")
+  with open(source_data, "rb") as f, open(out + ".data-00000-of-00002", "rb") as g:
+    assert f.read() == g.read()  # Shard 0 is the copy; shard 1 holds the object graph and save_counter.
+  source_inodes = {os.stat(p).st_ino for p in glob.glob(tf1_ckpt + ".*")}
+  assert not source_inodes & {os.stat(p).st_ino for p in glob.glob(out + ".*")}
+  values = _tensors(tf1_ckpt)
+  assert _tensors(out)["model/_operations/1/_kernel/.ATTRIBUTES/VARIABLE_VALUE"].tobytes() == (
+      values["hidden1/kernel"].tobytes())
+
+
+def _with_extra(prefix, dst, extra):
+  """`prefix`'s tensors plus `extra`, written by TensorFlow's `SaveV2` as a name-based checkpoint."""
+  tensors = dict(_tensors(prefix), **extra)
+  keys = sorted(tensors)
+  tf.raw_ops.SaveV2(prefix=dst, tensor_names=keys, shape_and_slices=[""] * len(keys),
+                    tensors=[tensors[k] for k in keys])
+  return dst
+
+
+def test_mostly_unreferenced_source_is_streamed_and_still_restores(tf1_ckpt, tmp_path):
+  """A source whose bytes are mostly not model weights (here an excluded 40 KB table) is streamed, so the
+  output does not carry the dead bytes; the report says why."""
+  src = _with_extra(tf1_ckpt, str(tmp_path / "big" / "model.ckpt"),
+                    {"embedding/table": np.ones((100, 100), np.float32)})
+  report = _formats.convert_checkpoint(src, tmp_path / "obj" / "ckpt", _twin(), exclude=["embedding"])
+  assert report.method == "stream" and "data bytes are model weights" in report.stream_reason
+  assert "embedding/table" in report.skipped and "(stream: only" in str(report)
+  assert sum(os.path.getsize(p) for p in glob.glob(str(tmp_path / "obj" / "ckpt.data-*"))) < 4000
+  twin = _twin()
+  tf.train.Checkpoint(model=twin).restore(str(tmp_path / "obj" / "ckpt")).assert_consumed()
+  _weights_equal_tf1(twin, _tensors(tf1_ckpt))
+
+
+def test_unreadable_index_falls_back_to_streaming(tf1_ckpt, tmp_path, monkeypatch):
+  """An index this module cannot rewrite (a table feature it does not write, such as compressed blocks)
+  streams instead of failing."""
+  def refuse(path):
+    raise ValueError("compressed block (type 1)")
+  monkeypatch.setattr(_formats, "_read_table", refuse)
+  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin())
+  assert report.method == "stream" and "compressed block" in report.stream_reason
+  twin = _twin()
+  tf.train.Checkpoint(model=twin).restore(str(tmp_path / "ckpt")).assert_consumed()
+  _weights_equal_tf1(twin, _tensors(tf1_ckpt))
+
+
+def test_sstable_round_trip_is_read_by_tensorflow(tf1_ckpt, tmp_path):
+  """The index writer's output is a table TensorFlow's own reader opens: the source index rewritten
+  unchanged (same records) reads back the same tensors."""
+  for path in glob.glob(tf1_ckpt + ".data-*"):
+    shutil.copyfile(path, str(tmp_path / "copy") + path[len(tf1_ckpt):])
+  _formats._write_table(str(tmp_path / "copy.index"), _formats._read_table(tf1_ckpt + ".index"))
+  _assert_bit_exact(_tensors(tf1_ckpt), _tensors(str(tmp_path / "copy")))
+
+
+def test_object_source_keys_are_resolved_through_the_object_graph(tf1_ckpt, tmp_path):
+  """Restore finds tensors by the graph's `checkpoint_key`, not by a naming convention: a checkpoint whose
+  keys are not `<object path>/.ATTRIBUTES/...` still restores in TensorFlow, converts bit-exactly and shows
+  the right object paths in `inspect_checkpoint`."""
+  from tensorflow.core.protobuf import trackable_object_graph_pb2  # pylint: disable=g-import-not-at-top
+  from keras_bridge import _inspect  # pylint: disable=g-import-not-at-top
+  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
+  tensors = _tensors(str(tmp_path / "obj" / "ckpt"))
+  graph = trackable_object_graph_pb2.TrackableObjectGraph.FromString(tensors.pop("_CHECKPOINTABLE_OBJECT_GRAPH"))
+  renamed = {}
+  for node in graph.nodes:
+    for attr in node.attributes:
+      renamed[attr.checkpoint_key] = f"t{len(renamed)}/.ATTRIBUTES/{attr.name}"
+      attr.checkpoint_key = renamed[attr.checkpoint_key]
+  tensors = {renamed[k]: v for k, v in tensors.items()}
+  tensors["_CHECKPOINTABLE_OBJECT_GRAPH"] = tf.constant(graph.SerializeToString())
+  keys = sorted(tensors)
+  odd = str(tmp_path / "odd" / "ckpt")
+  tf.raw_ops.SaveV2(prefix=odd, tensor_names=keys, shape_and_slices=[""] * len(keys),
+                    tensors=[tensors[k] for k in keys])
+  twin = _twin()
+  tf.train.Checkpoint(model=twin).restore(odd).assert_consumed()
+  _weights_equal_tf1(twin, _tensors(tf1_ckpt))
+
+  _formats.convert_checkpoint(odd, tmp_path / "back" / "model.ckpt", _twin(), dst_format="name-based")
+  _assert_bit_exact({k: v for k, v in _tensors(tf1_ckpt).items() if k in DNN_KEYS},
+                    _tensors(str(tmp_path / "back" / "model.ckpt")))
+  kernel_key = renamed["model/_operations/1/_kernel/.ATTRIBUTES/VARIABLE_VALUE"]
+  assert _inspect.inspect_checkpoint(odd)[kernel_key].object_path == "model/_operations/1/_kernel"
