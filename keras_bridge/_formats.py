@@ -747,8 +747,10 @@ def _batches(items):
     yield batch
 
 
-def _progress(enabled, i, n, key, nbytes):
-  if enabled:
+def _progress(progress, i, n, key, nbytes):
+  if callable(progress):
+    progress(i, n, key, nbytes)
+  elif progress:
     print(f"[{i}/{n}] {key} ({nbytes} bytes)", file=sys.stderr, flush=True)
 
 
@@ -857,7 +859,7 @@ def convert_checkpoint(src,
                        exclude: Sequence[str] = (),
                        overwrite: bool = False,
                        dry_run: bool = False,
-                       progress: bool = False,
+                       progress=False,
                        save_counter: Optional[int] = 1) -> ConversionReport:
   """Converts weights between name-based (TF1), object-based (TF2) checkpoints and `.weights.h5` files.
 
@@ -895,7 +897,9 @@ def convert_checkpoint(src,
     exclude: regexes selecting name-based source keys to leave out.
     overwrite: replace an existing output.
     dry_run: check everything and return the report; write nothing.
-    progress: print one line per tensor to stderr.
+    progress: True prints one line per tensor to stderr; a callable is called as
+      `progress(done, total, key, nbytes)` after each tensor (or copied data file) instead, e.g. to drive a
+      progress bar.
     save_counter: object-based outputs only: the `save_counter` value to store (None: none, see above).
 
   Returns:

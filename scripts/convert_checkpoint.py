@@ -71,7 +71,7 @@ def parse_rules(spec: Optional[str]) -> Tuple[List[Tuple[str, str]], List[str]]:
 
 def convert(src: str, dst: str, *, model: str = "dnn", src_format: Optional[str] = None,
             dst_format: Optional[str] = None, rules: Sequence[Tuple[str, str]] = (), overwrite: bool = False,
-            dry_run: bool = False, progress: bool = False, n_inputs: Optional[int] = None,
+            dry_run: bool = False, progress=False, n_inputs: Optional[int] = None,
             n_outputs: Optional[int] = None, hidden_sizes: Optional[List[int]] = None):
   """Builds the model `src` belongs to (sizes read from `src`) and converts; returns `(report, sizes)`.
 
@@ -86,6 +86,20 @@ def convert(src: str, dst: str, *, model: str = "dnn", src_format: Optional[str]
   return report, sizes
 
 
+def progress_bar(enabled: bool):
+  """A `convert_checkpoint(progress=...)` callback that drives one progress bar, or False when disabled."""
+  if not enabled:
+    return False
+  bars = {}
+
+  def update(done, total, key, nbytes):
+    del key, nbytes
+    bar = bars.setdefault(total, _common.Progress(total, True, unit_name="tensor"))
+    bar.update(done)
+
+  return update
+
+
 def main(argv):
   _common.no_positional_args(argv)
   rules, problems = parse_rules(_RULES.value)
@@ -97,7 +111,8 @@ def main(argv):
   _common.require(problems)
   report, sizes = convert(_SRC.value, _DST.value, model=_common.MODEL.value, src_format=_SRC_FORMAT.value,
                           dst_format=_DST_FORMAT.value, rules=rules, overwrite=_common.OVERWRITE.value,
-                          dry_run=_DRY_RUN.value, progress=_common.show_progress(_common.PROGRESS.value),
+                          dry_run=_DRY_RUN.value,
+                          progress=progress_bar(_common.show_progress(_common.PROGRESS.value)),
                           n_inputs=_common.N_INPUTS.value, n_outputs=_common.N_OUTPUTS.value,
                           hidden_sizes=hidden_sizes)
   print(f"model: {_common.MODEL.value} ({sizes})")

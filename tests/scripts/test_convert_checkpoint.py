@@ -70,3 +70,15 @@ def test_command_line_dry_run_and_same_format_refusal(tiny_checkpoint, tmp_path)
   assert proc.returncode == 0, proc.stderr
   assert "model: dnn (n_inputs=64, hidden_sizes=16,12,10,8, n_outputs=10)" in proc.stdout
   assert "would write" in proc.stdout and not os.path.exists(h5)
+
+
+def test_progress_bar_callback_sees_every_tensor(tiny_checkpoint, tmp_path):
+  """Issue 5: conversion of many tensors reports progress; the script's callback gets (done, total) per tensor."""
+  trained, _ = tiny_checkpoint
+  calls = []
+  report, _ = convert_checkpoint.convert(trained.checkpoint, str(tmp_path / "out.weights.h5"),
+                                         progress=lambda done, total, key, nbytes: calls.append((done, total)))
+  total = len(report.tensors)
+  assert calls == [(i, total) for i in range(1, total + 1)]
+  assert convert_checkpoint.progress_bar(False) is False
+  assert callable(convert_checkpoint.progress_bar(True))
