@@ -33,6 +33,12 @@ def example(seed: str, section: str, erratum: Optional[str] = None):
   return register
 
 
+def expect(observed, expected, what: str) -> None:
+  """Raises if a demo observes something other than what the reference pins."""
+  if observed != expected:
+    raise RuntimeError(f"{what}: expected {expected!r}, observed {observed!r}")
+
+
 def examples() -> List[Example]:
   """All registered examples, importing every reference module first, sorted by seed then registration."""
   import importlib  # pylint: disable=g-import-not-at-top

@@ -17,16 +17,12 @@ import numpy as np
 import tensorflow as tf
 
 from tf1_reference._registry import example
+from tf1_reference._registry import expect
 
 v1 = tf.compat.v1
 
 SEED_004 = "004_6270d8d9c47d861f.txt"
 CHECK_MESSAGE = "权重异常检测"
-
-
-def _expect(observed, expected, what):
-  if observed != expected:
-    raise RuntimeError(f"{what}: expected {expected!r}, observed {observed!r}")
 
 
 def model_scope_variables():
@@ -166,12 +162,12 @@ def session_config(allow_soft_placement: bool = True) -> "v1.ConfigProto":
 @example(SEED_004, "§1.2 get_collection(GLOBAL_VARIABLES, scope='model/weights')", erratum="E-COLLECTION-PREFIX")
 def demo_collection_by_scope():
   plain = [v.name for v in build_collection_by_scope().scope_weights]
-  _expect(plain, ["model/weights:0"], "scope='model/weights'")
+  expect(plain, ["model/weights:0"], "scope='model/weights'")
   net = build_collection_by_scope(with_neighbour=True)
   prefix = [v.name for v in net.scope_weights]
-  _expect(prefix, ["model/weights:0", "model/weights_1:0"], "prefix match")
+  expect(prefix, ["model/weights:0", "model/weights_1:0"], "prefix match")
   exact = [v.name for v in get_collection_exact(net.graph, "model/weights")]
-  _expect(exact, ["model/weights:0"], "get_collection_exact")
+  expect(exact, ["model/weights:0"], "get_collection_exact")
   return f"{plain}; with a neighbour: {prefix}; exact: {exact}"
 
 
@@ -193,10 +189,10 @@ def demo_check_numerics():
 @example(SEED_004, "§6 tf.device('/CPU:0') / tf.device('/GPU:0') (graph mode)")
 def demo_device_placement():
   net = build_device_placement()
-  _expect((net.cpu_var.device, net.gpu_var.device), ("/device:CPU:0", "/device:GPU:0"), "var.device")
+  expect((net.cpu_var.device, net.gpu_var.device), ("/device:CPU:0", "/device:GPU:0"), "var.device")
   with v1.Session(graph=net.graph, config=session_config(allow_soft_placement=True)) as sess:
     sess.run(net.init)
     total = sess.run(net.total).tolist()
-  _expect(total, [2.0, 2.0], "cpu_var + gpu_var")
+  expect(total, [2.0, 2.0], "cpu_var + gpu_var")
   gpus = len(tf.config.list_physical_devices("GPU"))
   return f"devices {net.cpu_var.device}, {net.gpu_var.device}; soft placement runs ({gpus} GPU): {total}"

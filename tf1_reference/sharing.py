@@ -20,6 +20,7 @@ from typing import List, Optional, Sequence
 import tensorflow as tf
 
 from tf1_reference._registry import example
+from tf1_reference._registry import expect
 
 v1 = tf.compat.v1
 
@@ -603,11 +604,6 @@ def build_name_scope_vs_variable_scope() -> ScopedGraph:
 # Demos for the printed report (scripts/reproduce_seeds.py).
 
 
-def _expect(observed, expected, what):
-  if observed != expected:
-    raise RuntimeError(f"{what}: expected {expected!r}, observed {observed!r}")
-
-
 def _names(variables):
   return [v.name for v in variables]
 
@@ -637,13 +633,13 @@ def demo_my_image_filter():
   else:
     raise RuntimeError("the printed my_image_filter compiled")
   names = sorted(build_image_filter_unscoped().variables)
-  _expect(names, ["conv1/biases", "conv1/weights", "conv2/biases", "conv2/weights"], "variables")
+  expect(names, ["conv1/biases", "conv1/weights", "conv2/biases", "conv2/weights"], "variables")
   return f"{literal}; repaired: {', '.join(names)}"
 
 
 def _demo_share(share):
   net = build_image_filter(share)
-  _expect(_names(net.variables), _MODEL_VARS, f"{share} variables")
+  expect(_names(net.variables), _MODEL_VARS, f"{share} variables")
   return f"{len(net.variables)} variables {_MODEL_VARS[0]}, ... shared by {net.output1.name}, {net.output2.name}"
 
 
@@ -665,28 +661,28 @@ def demo_share_scope_object():
 @example(SEED_003, "作用域(scoping): conv2d in conv1 / conv2")
 def demo_conv_scopes():
   names = sorted(build_conv_scopes().variables)
-  _expect(names, ["conv1/biases", "conv1/w", "conv2/biases", "conv2/w"], "variables")
+  expect(names, ["conv1/biases", "conv1/w", "conv2/biases", "conv2/w"], "variables")
   return ", ".join(names)
 
 
 @example(SEED_003, "变量共享: tf.Variable uniquification")
 def demo_variable_uniquification():
   names = _names(build_variable_uniquification().variables.values())
-  _expect(names, ["name1:0", "name1_1:0"], "names")
+  expect(names, ["name1:0", "name1_1:0"], "names")
   return ", ".join(names)
 
 
 @example(SEED_003, "变量共享: affine (tf.Variable, not shared)")
 def demo_affine():
   names = _names(build_affine(n_inputs=4, n_units=3).variables)
-  _expect(names, ["n1/Variable:0", "n1/Variable_1:0", "n1_1/Variable:0", "n1_1/Variable_1:0"], "names")
+  expect(names, ["n1/Variable:0", "n1/Variable_1:0", "n1_1/Variable:0", "n1_1/Variable_1:0"], "names")
   return f"4 variables, not shared: {', '.join(names)}"
 
 
 @example(SEED_003, "变量共享: affine_reuseable (n2, reuse=True)")
 def demo_affine_reuseable():
   names = _names(build_affine_reuseable().variables)
-  _expect(names, ["n2/W:0", "n2/b:0"], "names")
+  expect(names, ["n2/W:0", "n2/b:0"], "names")
   return f"shared: {', '.join(names)}"
 
 
@@ -703,28 +699,28 @@ def demo_reuse_rules():
 @example(SEED_003, "重用(Reuse): foo/v2 and foo/v3 shared, assert v1 == v")
 def demo_reuse_usage():
   net = build_reuse_usage()
-  _expect((net.v2_equal, net.v3_equal), (True, True), "v1 == v")
+  expect((net.v2_equal, net.v3_equal), (True, True), "v1 == v")
   return f"{net.v2.name}, {net.v3.name}: the same objects (== is identity in graph mode)"
 
 
 @example(SEED_003, "嵌套范围: foo/bar/v:0")
 def demo_nested_scopes():
   name = build_nested_scopes().variables["v"].name
-  _expect(name, "foo/bar/v:0", "name")
+  expect(name, "foo/bar/v:0", "name")
   return name
 
 
 @example(SEED_003, "警告变量共享: name_scope vs variable_scope")
 def demo_name_scope_vs_variable_scope():
   names = _names(build_name_scope_vs_variable_scope().variables.values())
-  _expect(names, ["v:0", "foo1/v2:0", "foo2/v:0", "foo2/v2:0"], "names")
+  expect(names, ["v:0", "foo1/v2:0", "foo2/v:0", "foo2/v2:0"], "names")
   return ", ".join(names)
 
 
 @example(SEED_004, "§3.1 shared_layer with reuse=tf.AUTO_REUSE")
 def demo_auto_reuse():
   net = build_auto_reuse()
-  _expect(_names(net.variables), ["shared/weights:0", "shared/bias:0"], "names")
+  expect(_names(net.variables), ["shared/weights:0", "shared/bias:0"], "names")
   return f"shared/weights:0, shared/bias:0 used by {net.output1.name} and {net.output2.name}"
 
 
@@ -739,5 +735,5 @@ def demo_shared_fc():
     else:
       raise RuntimeError("the literal shared-FC model built")
   net = build_shared_fc(n_inputs=8, n_units=8)
-  _expect(_names(net.variables), ["fully_connected_1/weights:0", "fully_connected_1/biases:0"], "names")
+  expect(_names(net.variables), ["fully_connected_1/weights:0", "fully_connected_1/biases:0"], "names")
   return f"literal: {errors[0]}; reusing fully_connected_1: {errors[1]}; fixed: square weights shared"

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tf1_reference import params
 from tf1_reference._registry import example
+from tf1_reference._registry import expect
 
 v1 = tf.compat.v1
 
@@ -27,11 +28,6 @@ SEED_004 = "004_6270d8d9c47d861f.txt"
 
 #: The stddev of the document's `W` (He initialization for 784 inputs).
 W_STDDEV = float(np.sqrt(2.0 / 784))
-
-
-def _expect(observed, expected, what):
-  if observed != expected:
-    raise RuntimeError(f"{what}: expected {expected!r}, observed {observed!r}")
 
 
 #: TF1 names the seed listings call as `tf.<name>`; `import tensorflow as tf` (2.21) has none of them, only
@@ -283,7 +279,7 @@ def build_assign_ones(seed: Optional[int] = None) -> AssignOnesGraph:
          erratum="E-TF2-NAMESPACE")
 def demo_tf2_namespace():
   missing = missing_tf2_names()
-  _expect(missing, list(TF1_ONLY_NAMES), "names missing from the TF2 namespace")
+  expect(missing, list(TF1_ONLY_NAMES), "names missing from the TF2 namespace")
   return f"AttributeError for tf.{', tf.'.join(missing[:4])}, ... ({len(missing)} names); use tf.compat.v1"
 
 
@@ -291,9 +287,9 @@ def demo_tf2_namespace():
 def demo_tensor_ranks():
   literal = build_tensor_ranks(literal=True).variables
   fixed = build_tensor_ranks(literal=False).variables
-  _expect(literal["quantity"].dtype, tf.int32, "tf.Variable(2, tf.int16).dtype")
-  _expect(literal["prices"].dtype, tf.float32, "tf.Variable([3.23, 4.02], tf.float64).dtype")
-  _expect((fixed["quantity"].dtype, fixed["prices"].dtype), (tf.int16, tf.float64), "dtype= keyword")
+  expect(literal["quantity"].dtype, tf.int32, "tf.Variable(2, tf.int16).dtype")
+  expect(literal["prices"].dtype, tf.float32, "tf.Variable([3.23, 4.02], tf.float64).dtype")
+  expect((fixed["quantity"].dtype, fixed["prices"].dtype), (tf.int16, tf.float64), "dtype= keyword")
   return (f"literal: quantity {literal['quantity'].dtype.name}, prices {literal['prices'].dtype.name}; "
           f"dtype=: {fixed['quantity'].dtype.name}, {fixed['prices'].dtype.name}")
 
@@ -307,7 +303,7 @@ def demo_get_variable_initializers():
   else:
     raise RuntimeError("the literal v1..v6 listing did not raise ValueError")
   values = build_get_variable_initializers(literal=False, seed=0).initial_values()
-  _expect(values["v6"].tolist(), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "v6")
+  expect(values["v6"].tolist(), [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "v6")
   return f"literal: {literal}; fixed (v4..v6): v6={values['v6'].tolist()}"
 
 
@@ -315,7 +311,7 @@ def demo_get_variable_initializers():
          erratum="E-GET-VARIABLE-INT32")
 def demo_v2_dtype():
   dtype = build_get_variable_v1_v3(literal=True).variables["v2"].dtype
-  _expect(dtype, tf.int32, "v2 dtype")
+  expect(dtype, tf.int32, "v2 dtype")
   return f"v2 is {dtype.name}, not float32"
 
 
@@ -326,8 +322,8 @@ def demo_using_variables():
     sess.run(net.init)
     b = sess.run(net.biases)
     counts = [int(sess.run(net.increment)) for _ in range(2)]
-  _expect(b.tolist(), [0.0] * 256, "biases")
-  _expect(counts, [1, 2], "counter increments")
+  expect(b.tolist(), [0.0] * 256, "biases")
+  expect(counts, [1, 2], "counter increments")
   return f"biases: {b.shape[0]} zeros; counter ({net.counter.dtype.name}) -> {counts}"
 
 
@@ -337,7 +333,7 @@ def demo_assignment():
   if value1 != 1.0 or value not in (0.0, 1.0):
     raise RuntimeError(f"unexpected literal assignment result {value} {value1}")
   fixed = run_assignment(literal=False)
-  _expect(fixed, (1.0, 1.0), "ordered read")
+  expect(fixed, (1.0, 1.0), "ordered read")
   return f"literal prints {value} {value1} (unordered read); fixed prints {fixed[0]} {fixed[1]}"
 
 
@@ -348,5 +344,5 @@ def demo_assign_ones():
     sess.run(net.init)
     sess.run(net.weights_update)
     w = sess.run(net.weights)
-  _expect(w.tolist(), np.ones((10, 5)).tolist(), "model/weights after assign")
+  expect(w.tolist(), np.ones((10, 5)).tolist(), "model/weights after assign")
   return "model/weights is all ones after sess.run(weights_update)"
