@@ -140,7 +140,7 @@ def save_weight_histogram(weights: np.ndarray, path: str, title: str, bins: int 
   fig, ax = plt.subplots(figsize=(6, 4))
   try:
     ax.hist(np.asarray(weights).ravel(), bins=bins)
-    ax.set_title(title)
+    ax.set_title(title, fontsize="medium", wrap=True)
     ax.set_xlabel("weight value")
     ax.set_ylabel("count")
     fig.tight_layout()

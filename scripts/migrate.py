@@ -288,7 +288,7 @@ def migrate(workdir: str,
   histogram = _common.save_weight_histogram(
       keras.ops.convert_to_numpy(model.get_layer("hidden1").kernel), os.path.join(workdir, "plots",
                                                                                   "hidden1_kernel_hist.png"),
-      "hidden1/kernel after migration and Keras training (004: plt.hist, bins=50)")
+      "hidden1/kernel after migration and Keras training\n(004: plt.hist, bins=50)")
   seconds["Keras"] = time.perf_counter() - start
 
   summary = Summary(
