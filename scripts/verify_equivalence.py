@@ -5,7 +5,9 @@ keras_bridge twin filled by `load_tf1_checkpoint`. Both run on the same inputs (
 the table gives the max absolute difference of each layer's output plus both accuracies. Layer sizes are read
 from the checkpoint. Exit status 1 when a difference exceeds --tolerance.
 
-Example: python -m scripts.verify_equivalence --checkpoint=runs/transfer_tf1 --model=transfer_dnn
+Examples:
+  python -m scripts.verify_equivalence --checkpoint=runs/transfer_tf1 --model=transfer_dnn
+  python -m scripts.verify_equivalence --checkpoint=runs/gan_tf1 --model=gan   # generated samples and logits
 """
 
 import dataclasses
@@ -32,8 +34,10 @@ _TOLERANCE = flags.DEFINE_float("tolerance", 1e-5, "Largest max-abs output diffe
 for _name in ("checkpoint", "model", "dataset", "data_dir"):
   flags.declare_key_flag(_name)
 
-#: Models this script can rebuild from a checkpoint (both are chains of Dense layers).
-MODELS = ("dnn", "transfer_dnn")
+#: Models this script can rebuild from a checkpoint: the 002 DNNs and the 003 GAN.
+MODELS = ("dnn", "transfer_dnn", "gan")
+#: The GAN's compared tensors: the names of `tf1_reference.gan.GANGraph` and of `models.GAN.call`'s outputs.
+GAN_OUTPUTS = ("g_sample", "d_real_logits", "d_fake_logits")
 
 
 @dataclasses.dataclass
@@ -94,8 +98,8 @@ def verify(checkpoint: str, x: np.ndarray, y: Optional[np.ndarray] = None, *, mo
     keras_bridge.CheckpointNotFoundError, CheckpointFormatError, MappingError: from the bridge, when the
       checkpoint is missing, unreadable, or does not fit the model.
   """
-  if model not in MODELS:
-    raise ValueError(f"model must be one of {MODELS}. Received: model={model!r}")
+  if model not in ("dnn", "transfer_dnn"):
+    raise ValueError(f"model must be 'dnn' or 'transfer_dnn' (verify_gan for the GAN). Received: model={model!r}")
   prefix = _tf1_checkpoint.resolve_checkpoint(checkpoint)
   n_inputs, hidden_sizes, n_outputs = _common.dnn_sizes(_tf1_checkpoint.read_variables(prefix), repr(prefix))
   if x.shape[-1] != n_inputs:
@@ -126,16 +130,54 @@ def verify(checkpoint: str, x: np.ndarray, y: Optional[np.ndarray] = None, *, mo
                       tf1_accuracy=tf1_acc, keras_accuracy=keras_acc, report=report, keras_model=keras_model)
 
 
+def verify_gan(checkpoint: str, n_samples: int = 256, seed: int = 0,
+               keras_model: Optional[keras.Model] = None) -> Verification:
+  """Runs a `gan_tf1` checkpoint in the 003 TF1 graph and in `models.GAN` on the same real data and noise.
+
+  Compares the generator's samples and the discriminator's logits on real and generated data (the tensors
+  `build_gan` names). Sizes are read from the checkpoint. There are no accuracies.
+
+  Raises:
+    keras_bridge.CheckpointNotFoundError, CheckpointFormatError, MappingError: from the bridge.
+  """
+  from tf1_reference import gan as _gan  # pylint: disable=g-import-not-at-top
+
+  prefix = _tf1_checkpoint.resolve_checkpoint(checkpoint)
+  sizes = _common.gan_sizes(_tf1_checkpoint.read_variables(prefix), repr(prefix))
+  keras_model = keras_model or models.GAN(**sizes)
+  keras_model((np.zeros((1, sizes["data_dim"]), np.float32), np.zeros((1, sizes["noise_dim"]), np.float32)))
+  report = _tf1_checkpoint.load_tf1_checkpoint(keras_model, prefix)
+
+  rng = np.random.default_rng(seed)
+  x_real = rng.normal(size=(n_samples, sizes["data_dim"])).astype(np.float32)
+  z = rng.uniform(-1, 1, size=(n_samples, sizes["noise_dim"])).astype(np.float32)
+  net = _gan.build_gan(**sizes)
+  with net.graph.as_default():
+    # Only the networks' weights: a training checkpoint also holds optimizer slots.
+    saver = v1.train.Saver({v.op.name: v for v in net.generator_variables + net.discriminator_variables})
+  with v1.Session(graph=net.graph) as sess:
+    saver.restore(sess, prefix)
+    tf1_out = sess.run({n: getattr(net, n) for n in GAN_OUTPUTS}, feed_dict={net.x_real: x_real, net.z: z})
+  keras_out = {n: keras.ops.convert_to_numpy(t) for n, t in keras_model((x_real, z)).items()}
+  diffs = {n: float(np.max(np.abs(tf1_out[n].astype(np.float64) - keras_out[n]))) for n in GAN_OUTPUTS}
+  return Verification(checkpoint=prefix, model="gan", outputs=_equivalence.Comparison(diffs),
+                      tf1_accuracy=None, keras_accuracy=None, report=report, keras_model=keras_model)
+
+
 def main(argv):
   _common.no_positional_args(argv)
   _common.require([
-      "--checkpoint is required: a train_tf1 or transfer_tf1 checkpoint." if not _common.CHECKPOINT.value else "",
+      "--checkpoint is required: a train_tf1, transfer_tf1 or gan_tf1 checkpoint."
+      if not _common.CHECKPOINT.value else "",
       f"--model must be one of {', '.join(MODELS)} here. Received: --model={_common.MODEL.value}"
       if _common.MODEL.value not in MODELS else "",
       f"--tolerance must be non-negative. Received: --tolerance={_TOLERANCE.value}"
       if _TOLERANCE.value < 0 else ""])
-  data = _data.load_dataset(_common.DATASET.value, _common.DATA_DIR.value)
-  result = verify(_common.CHECKPOINT.value, data.x_test, data.y_test, model=_common.MODEL.value)
+  if _common.MODEL.value == "gan":
+    result = verify_gan(_common.CHECKPOINT.value)
+  else:
+    data = _data.load_dataset(_common.DATASET.value, _common.DATA_DIR.value)
+    result = verify(_common.CHECKPOINT.value, data.x_test, data.y_test, model=_common.MODEL.value)
   print(f"checkpoint: {result.checkpoint} ({len(result.report.matched)} tensors loaded into Keras)")
   print(result.table())
   ok = result.max_abs_diff <= _TOLERANCE.value

@@ -32,3 +32,16 @@ def test_command_line_run(tiny_checkpoint):
   assert proc.returncode == 0, proc.stderr
   assert "EQUIVALENT: max output difference 0 <= tolerance 1e-05" in proc.stdout
   assert "hidden4" in proc.stdout
+
+
+def test_gan_samples_and_logits_agree(tmp_path):
+  """003 GAN: a gan_tf1 checkpoint (gradient descent) gives the same samples and logits in TF1 and in models.GAN."""
+  from scripts import gan_tf1  # pylint: disable=g-import-not-at-top
+
+  directory = str(tmp_path / "gan")
+  gan_tf1.train_gan(directory, steps=5, batch_size=8, data_dim=3, noise_dim=2, hidden_units=4)
+  result = verify_equivalence.verify_gan(directory, n_samples=32)
+  assert list(result.outputs.diffs) == ["g_sample", "d_real_logits", "d_fake_logits"]
+  assert result.max_abs_diff <= 1e-6
+  assert len(result.report.matched) == 8 and result.tf1_accuracy is None
+  assert result.keras_model.generator.get_layer("output").kernel.shape == (4, 3)
