@@ -14,7 +14,6 @@ Examples:
 import os
 from typing import List, Optional, Sequence, Tuple
 
-from absl import app
 from absl import flags
 
 from keras_bridge import _formats

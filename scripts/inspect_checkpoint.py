@@ -10,7 +10,6 @@ Examples:
 """
 
 import json
-import sys
 
 from absl import flags
 

@@ -23,11 +23,9 @@ from typing import List, Optional, Tuple
 
 from absl import flags
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_bridge import _errors
-from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint
 from keras_bridge import models

@@ -7,7 +7,6 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _errors
-from keras_bridge import models
 from scripts import convert_checkpoint
 from tests.scripts.conftest import run_script
 

@@ -1,6 +1,5 @@
 """scripts/verify_equivalence.py: one checkpoint in the TF1 graph and in its Keras 3 twin, layer by layer."""
 
-import dataclasses
 
 import pytest
 
