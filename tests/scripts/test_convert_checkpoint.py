@@ -56,6 +56,7 @@ def test_dry_run_writes_nothing_and_overwrite_is_explicit(tiny_checkpoint, tmp_p
   convert_checkpoint.convert(directory, dst, overwrite=True)
 
 
+@pytest.mark.slow
 def test_command_line_dry_run_and_same_format_refusal(tiny_checkpoint, tmp_path):
   """A bad request is one message and exit status 2; --dry_run shows what would be written."""
   _, directory = tiny_checkpoint

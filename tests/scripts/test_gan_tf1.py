@@ -27,6 +27,7 @@ def test_refuses_a_non_empty_output_directory(tmp_path):
     gan_tf1.train_gan(str(tmp_path), steps=1)
 
 
+@pytest.mark.slow
 def test_command_line_run_and_bad_values(tmp_path):
   proc = run_script("gan_tf1", "--steps=20", "--data_dim=3", f"--checkpoint_dir={tmp_path / 'gan'}",
                     f"--logdir={tmp_path / 'logs'}")

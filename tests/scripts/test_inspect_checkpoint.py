@@ -1,5 +1,6 @@
 """scripts/inspect_checkpoint.py: keys, shapes, dtypes, bytes, format; --diff and --json."""
 
+import pytest
 import json
 
 from scripts import inspect_checkpoint
@@ -26,6 +27,7 @@ def test_diff_across_formats_by_keras_weight(tiny_checkpoint, tmp_path):
   assert diff.value_changes == [] and len(diff.equal) == 10
 
 
+@pytest.mark.slow
 def test_command_line_json(tiny_checkpoint):
   _, directory = tiny_checkpoint
   proc = run_script("inspect_checkpoint", f"--checkpoint={directory}", "--json=-")

@@ -91,6 +91,7 @@ def test_prints_the_seed_example_table_first(tmp_path, monkeypatch):
   assert calls == ["seeds"] and out.getvalue() == "SEED TABLE\n"
 
 
+@pytest.mark.slow
 def test_command_line_run(tmp_path):
   workdir = tmp_path / "w"
   proc = run_script("migrate", f"--workdir={workdir}", "--epochs=1", "--transfer_epochs=1", "--keras_epochs=1",

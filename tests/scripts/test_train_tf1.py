@@ -62,6 +62,7 @@ def test_main_rejects_stray_arguments_and_bad_sizes(parsed_flags):
   assert "--learning_rate must be positive. Received: --learning_rate=0.0" in message
 
 
+@pytest.mark.slow
 def test_command_line_run(tmp_path):
   proc = run_script("train_tf1", "--epochs=1", "--hidden_sizes=16,8", "--batch_size=100",
                     f"--checkpoint_dir={tmp_path / 'ckpt'}", f"--logdir={tmp_path / 'logs'}")
@@ -71,6 +72,7 @@ def test_command_line_run(tmp_path):
   assert os.listdir(tmp_path / "logs" / "tf1")
 
 
+@pytest.mark.slow
 def test_bad_flag_exits_2_without_traceback():
   proc = run_script("train_tf1", "--epochs=many")
   assert proc.returncode == 2

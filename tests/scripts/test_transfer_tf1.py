@@ -62,6 +62,7 @@ def test_source_with_other_inputs_is_rejected(digits, tiny_checkpoint, tmp_path)
     transfer_tf1.transfer(narrow, directory, str(tmp_path))
 
 
+@pytest.mark.slow
 def test_missing_source_exits_2_with_one_message(tmp_path):
   proc = run_script("transfer_tf1", f"--source_checkpoint={tmp_path / 'nothing'}",
                     f"--checkpoint_dir={tmp_path / 'out'}")

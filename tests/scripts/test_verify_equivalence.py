@@ -25,6 +25,7 @@ def test_data_of_another_width_is_rejected(digits, tiny_checkpoint):
     verify_equivalence.verify(directory, digits.x_test[:, :10])
 
 
+@pytest.mark.slow
 def test_command_line_run(tiny_checkpoint):
   _, directory = tiny_checkpoint
   proc = run_script("verify_equivalence", f"--checkpoint={directory}", "--model=dnn")
