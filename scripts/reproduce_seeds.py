@@ -7,8 +7,9 @@ import json
 import sys
 import time
 
-from absl import app
 from absl import flags
+
+from scripts import _common
 
 _ONLY = flags.DEFINE_string("only", None, "Run only examples whose seed file name starts with this.")
 _JSON = flags.DEFINE_string("report_json", None, "Also write the table as JSON to this path.")
@@ -47,8 +48,7 @@ def report(only=None, out=sys.stdout):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]!r}. This script takes only flags.")
+  _common.no_positional_args(argv)
   rows = report(_ONLY.value)
   if _JSON.value:
     with open(_JSON.value, "w", encoding="utf-8") as f:
@@ -57,7 +57,7 @@ def main(argv):
 
 
 def run():
-  app.run(main)
+  _common.run(main)
 
 
 if __name__ == "__main__":
