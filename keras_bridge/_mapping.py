@@ -281,6 +281,10 @@ def build_mapping(model,
   """
   check_patterns(rules, include, exclude)
   weights = _naming.canonical_weights(model)
+  if not weights:
+    raise _errors.MappingError(
+        f"Model {model.name!r} has no weights yet: Keras 3 creates a layer's variables when it is built. Give "
+        f"the model a keras.Input(shape) or call it once on a batch, then map or load. Nothing was assigned.")
   keras_specs = {path: (_shape(var.shape), _dtype(var.dtype)) for path, var in weights.items()}
   report = MappingReport()
   by_target = {}

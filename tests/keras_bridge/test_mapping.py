@@ -269,3 +269,10 @@ def test_invalid_patterns_get_one_mapping_error(kwargs, fragment):
   model = models.dnn(4, 2, (3,))
   with pytest.raises(keras_bridge.MappingError, match=re.escape(fragment)):
     _mapping.build_mapping(model, {"hidden1/kernel": ((4, 3), "float32")}, **kwargs)
+
+
+def test_unbuilt_model_gets_one_clear_error():
+  """A Keras 3 model without an Input has no variables yet (cf. E-004-CHECKPOINT-SUFFIX): say so, not 'unused'."""
+  unbuilt = keras.Sequential([keras.layers.Dense(3, name="hidden1")])
+  with pytest.raises(keras_bridge.MappingError, match=r"'sequential' has no weights yet.*keras.Input"):
+    _mapping.build_mapping(unbuilt, {"hidden1/kernel": ((4, 3), "float32")})
