@@ -424,12 +424,9 @@ class _NameBasedSource(_BundleSource):
     super().__init__(prefix, NAME_BASED)
     report = _mapping.build_mapping(model, self.specs, rules=rules, include=include, exclude=exclude)
     report.checkpoint = prefix
-    if strict and not report.ok:
-      problems = report.problems()
-      raise _errors.MappingError(
-          f"Checkpoint {prefix!r} does not map one-to-one onto the weights of model {model.name!r}; nothing "
-          f"was written. {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems) +
-          "\nPass rules=/include=/exclude= to fix the names.", report=report)
+    if strict:
+      report.raise_if_incomplete(model.name, nothing="written",
+                                 fix="Pass rules=/include=/exclude= to fix the names.")
     self.mapping = report
     self.keys = {m.keras_path: m.tf1_key for m in report.matched}
     used = set(self.keys.values())

@@ -139,6 +139,23 @@ class MappingReport:
     """True when every Keras weight is filled by exactly one key and every model-weight key is used."""
     return not self.problems()
 
+  def raise_if_incomplete(self, model_name: str, nothing: str = "assigned",
+                          fix: str = "Pass rules=/include=/exclude= to fix the names, or strict=False to load "
+                                     "only what matches.") -> None:
+    """Raises one `MappingError` listing every problem (for strict mode), unless `ok`.
+
+    Args:
+      model_name: the model's name, for the message.
+      nothing: what did not happen, e.g. "assigned" or "written".
+      fix: the closing advice.
+    """
+    found = self.problems()
+    if found:
+      raise _errors.MappingError(
+          f"Checkpoint {self.checkpoint!r} does not map one-to-one onto the weights of model {model_name!r}; "
+          f"nothing was {nothing}. {len(found)} problem(s):\n" + "\n".join(f"  - {p}" for p in found) +
+          f"\n{fix}", report=self)
+
   def problems(self) -> List[str]:
     """One line per problem, each naming the key or weight and how to fix it; empty when `ok`."""
     lines = []

@@ -694,13 +694,8 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
   prefix = _tf1_checkpoint.resolve_checkpoint(path)
   weights_report = _tf1_checkpoint.load_tf1_checkpoint(model, prefix, rules=rules, include=include,
                                                        exclude=exclude, dry_run=True)
-  if strict and not weights_report.ok:
-    found = weights_report.problems()
-    raise _errors.MappingError(
-        f"Checkpoint {prefix!r} does not map one-to-one onto the weights of model {model.name!r}; nothing was "
-        f"assigned. {len(found)} problem(s):\n" + "\n".join(f"  - {p}" for p in found) +
-        "\nPass rules=/include=/exclude= to fix the names, or strict=False to load only what matches.",
-        report=weights_report)
+  if strict:
+    weights_report.raise_if_incomplete(model.name)
   checkpoint_vars = _tf1_checkpoint.read_variables(prefix)
   reader = tf.train.load_checkpoint(prefix)
   problems, reports, plans = [], [], []

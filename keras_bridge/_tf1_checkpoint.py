@@ -262,13 +262,8 @@ def load_tf1_checkpoint(model,
   report.checkpoint = prefix
   if dry_run:
     return report
-  if strict and not report.ok:
-    problems = report.problems()
-    raise _errors.MappingError(
-        f"Checkpoint {prefix!r} does not map one-to-one onto the weights of model {model.name!r}; nothing was "
-        f"assigned. {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems) +
-        "\nPass rules=/include=/exclude= to fix the names, or strict=False to load only what matches.",
-        report=report)
+  if strict:
+    report.raise_if_incomplete(model.name)
   values = _read_tensors(reader, prefix, [m.tf1_key for m in report.matched])
   weights = _naming.canonical_weights(model)
   for m in report.matched:
