@@ -1,0 +1,91 @@
+"""The proof: the TF1 graph itself and the imported Keras model on the same probe inputs."""
+
+import dataclasses
+from typing import List, Mapping, Optional
+
+import numpy as np
+import tensorflow as tf
+
+#: "Equal" on CPU: |keras - tf1| <= FORWARD_RTOL * max(1, max|tf1|), output by output.
+FORWARD_RTOL = 1e-5
+
+
+@dataclasses.dataclass
+class OutputComparison:
+  tf1_name: str
+  max_diff: float
+  max_abs: float
+  tolerance: float
+
+  @property
+  def ok(self) -> bool:
+    return self.max_diff <= self.tolerance
+
+
+@dataclasses.dataclass
+class Verification:
+  """Output-by-output comparison of the TF1 graph and the Keras model. `ok` when every output is equal."""
+
+  outputs: List[OutputComparison]
+  batch_size: int
+
+  @property
+  def ok(self) -> bool:
+    return all(o.ok for o in self.outputs)
+
+  @property
+  def max_diff(self) -> float:
+    return max((o.max_diff for o in self.outputs), default=0.0)
+
+  def __str__(self):
+    width = max([len("TF1 output")] + [len(o.tf1_name) for o in self.outputs])
+    lines = [f"{'TF1 output':<{width}}  {'max |diff|':>10}  {'max |y|':>10}  {'tolerance':>10}  equal",
+             f"{'-' * width}  {'-' * 10}  {'-' * 10}  {'-' * 10}  -----"]
+    lines += [f"{o.tf1_name:<{width}}  {o.max_diff:>10.3g}  {o.max_abs:>10.3g}  {o.tolerance:>10.3g}  "
+              f"{'yes' if o.ok else 'NO'}" for o in self.outputs]
+    return "\n".join(lines)
+
+
+def probes(result, batch_size, seed, unknown_dim):
+  rng = np.random.default_rng(seed)
+  graph = tf.Graph()
+  out = {}
+  with graph.as_default():
+    tf.compat.v1.train.import_meta_graph(result.meta, clear_devices=True)
+    for name in result.inputs:
+      t = graph.get_tensor_by_name(name)
+      shape = [batch_size if i == 0 and d is None else (unknown_dim if d is None else d)
+               for i, d in enumerate(t.shape.as_list())]
+      if t.dtype.is_integer:
+        out[name] = rng.integers(0, result.probe_vocab.get(name, 2), size=shape).astype(t.dtype.as_numpy_dtype)
+      elif t.dtype == tf.bool:
+        out[name] = rng.integers(0, 2, size=shape).astype(bool)
+      else:
+        out[name] = rng.standard_normal(shape).astype(t.dtype.as_numpy_dtype)
+  return out
+
+
+def run_tf1(meta, prefix, outputs, feed):
+  graph = tf.Graph()
+  with graph.as_default():
+    saver = tf.compat.v1.train.import_meta_graph(meta, clear_devices=True)
+    with tf.compat.v1.Session(graph=graph) as sess:
+      saver.restore(sess, prefix)
+      return sess.run(list(outputs), feed)
+
+
+def verify(result, inputs: Optional[Mapping[str, np.ndarray]], *, batch_size, seed, unknown_dim):
+  inputs = dict(inputs) if inputs is not None else probes(result, batch_size, seed, unknown_dim)
+  feed = dict(result.feeds)
+  feed.update(inputs)
+  want = run_tf1(result.meta, result.prefix, result.outputs, feed)
+  got = result.model([inputs[n] for n in result.inputs], training=False)
+  got = got if isinstance(got, (list, tuple)) else [got]
+  rows = []
+  for name, w, g in zip(result.outputs, want, got):
+    w = np.asarray(w, np.float64)
+    g = np.asarray(g, np.float64)
+    diff = float(np.max(np.abs(w - g))) if w.size and w.shape == g.shape else float("inf")
+    top = float(np.max(np.abs(w))) if w.size else 0.0
+    rows.append(OutputComparison(name, diff, top, FORWARD_RTOL * max(1.0, top)))
+  return Verification(rows, batch_size)
