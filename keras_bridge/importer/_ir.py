@@ -97,6 +97,14 @@ class ShapeOf:
   dims: Tuple[Optional[int], ...]
 
 
+@dataclasses.dataclass(eq=False)
+class TimeMajor:
+  """A batch-major Keras tensor `sym` that the TF1 graph holds time-major (a `dynamic_rnn` loop's outputs
+  before `rnn/transpose_1`); transposing it with perm [1, 0, ...] gives `sym` back."""
+
+  sym: "Sym"
+
+
 @dataclasses.dataclass(frozen=True)
 class Dead:
   pass

@@ -114,6 +114,8 @@ def transpose(ev, op, ins):
   if not isinstance(perm, _ir.Known):
     raise Unsupported("a transpose by a permutation computed from the inputs")
   perm = [int(p) for p in np.asarray(perm.value)]
+  if isinstance(x, _ir.TimeMajor) and perm[:2] == [1, 0] and perm[2:] == sorted(perm[2:]):
+    return x.sym
   if not isinstance(x, (_ir.Sym, _ir.Affine)) or perm[0] != 0:
     raise Unsupported(f"a transpose {perm} that moves the batch dimension")
   if perm == sorted(perm):
