@@ -156,11 +156,14 @@ def import_tf1_graph(checkpoint, *, meta=None, inputs: Optional[Sequence[str]] =
   values = ev.evaluate([graph.get_tensor_by_name(n) for n in outputs])
   out_syms = []
   for tname, value in zip(outputs, values):
+    if isinstance(value, _evaluate.Bad):
+      ev.unsupported += [e for e in value.errors if e not in ev.unsupported]
+      continue
     try:
-      out_syms.append(ev.sym(value) if not isinstance(value, _evaluate.Bad) else None)
+      out_syms.append(ev.sym(value))
     except _evaluate.Unsupported as e:
       ev.unsupported.append((tname.split(":")[0], graph.get_tensor_by_name(tname).op.type,
-                             f"output {tname!r}: {e}"))
+                             f"output {tname!r} is {e}"))
   unused = sorted(set(feeds) - ev.used_feeds)
   if unused:
     raise ierr.GraphImportError(

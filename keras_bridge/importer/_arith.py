@@ -83,6 +83,21 @@ def _shift(a: _ir.Affine, k, op):
   return _ir.Affine(a.x, a.scale, k if a.offset is None else expr("add", a.offset, k), a.ops + (op.name,))
 
 
+def operand(ev, v):
+  """`v`, with a bias after a bias-free Dense/Conv turned into that layer's bias first.
+
+  `tf.matmul(x, W) + b` is an `Affine` until something needs a tensor; an op that scales or combines it
+  (`tf.maximum(0.2 * h, h)`) must see the biased layer output, not fold the bias into its own arithmetic.
+  """
+  if (isinstance(v, _ir.Affine) and v.scale is None and isinstance(v.offset, _ir.Weight)
+      and v.offset.leaf is not None and len(v.offset.shape) == 1 and isinstance(v.x, _ir.Sym)
+      and v.x.node.layer is not None and v.x.node.layer.cls in ("Dense", "Conv2D", "DepthwiseConv2D",
+                                                                 "Conv2DTranspose")
+      and not v.x.node.layer.config.get("use_bias", True)):
+    return ev.sym(v)
+  return v
+
+
 def _as_affine(v):
   return v if isinstance(v, _ir.Affine) else _ir.Affine(v, None, None, ())
 
@@ -93,6 +108,7 @@ def _base(v):
 
 @handles("Add", "AddV2", "BiasAdd")
 def add(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   a, b = ins
   if isinstance(a, _ir.Random) or isinstance(b, _ir.Random):
     rand, other = (a, b) if isinstance(a, _ir.Random) else (b, a)
@@ -115,6 +131,7 @@ def add(ev, op, ins):
 
 @handles("Sub")
 def sub(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   a, b = ins
   if is_const(a) and is_const(b):
     return expr("sub", a, b)
@@ -131,6 +148,7 @@ def sub(ev, op, ins):
 
 @handles("Mul")
 def mul(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   a, b = ins
   if isinstance(a, _ir.Random) or isinstance(b, _ir.Random):
     from keras_bridge.importer import _dropout  # pylint: disable=import-outside-toplevel
@@ -151,6 +169,7 @@ def mul(ev, op, ins):
 
 @handles("RealDiv", "Div")
 def div(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   a, b = ins
   if is_const(a) and is_const(b):
     return expr("div", a, b)
@@ -162,6 +181,7 @@ def div(ev, op, ins):
 
 @handles("Neg")
 def neg(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   (a,) = ins
   if is_const(a):
     return expr("neg", a)
@@ -180,6 +200,7 @@ def rsqrt(ev, op, ins):
 
 @handles("Square")
 def square(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   (a,) = ins
   if is_const(a):
     return expr("square", a)
@@ -191,6 +212,7 @@ def square(ev, op, ins):
 
 @handles("SquaredDifference")
 def squared_difference(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   a, b = ins
   if is_tensor(a) and is_tensor(b):
     d = ev.call(ev.layer("Subtract", {}, scope=op.name + "/sub", share=False), [a, b], [op],
@@ -201,6 +223,7 @@ def squared_difference(ev, op, ins):
 
 @handles("Abs")
 def abs_(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   (a,) = ins
   if is_tensor(a):
     return ev.simple("Abs", {}, a, op)
@@ -209,6 +232,7 @@ def abs_(ev, op, ins):
 
 @handles("Maximum")
 def maximum(ev, op, ins):
+  ins = [operand(ev, v) for v in ins]
   a, b = ins
   for x, other in ((a, b), (b, a)):
     # Leaky ReLU by hand: tf.maximum(alpha * x, x).

@@ -15,7 +15,6 @@ from keras_bridge.importer._evaluate import Bad
 from keras_bridge.importer._evaluate import function_graph
 from keras_bridge.importer._evaluate import handles
 from keras_bridge.importer._evaluate import Shadow
-from keras_bridge.importer._evaluate import shape_of
 from keras_bridge.importer._evaluate import Unsupported
 
 
@@ -26,18 +25,20 @@ def _predicate(op, pred) -> bool:
   return bool(np.all(pred.value))
 
 
-@handles("Switch")
+@handles("Switch", "RefSwitch")
 def switch(ev, op, ins):
   data, pred = ins
+  if isinstance(pred, (Bad, _ir.Dead, Shadow)):
+    return [pred, pred]
+  if isinstance(data, Shadow):
+    return [data, data]
   taken = _predicate(op, pred)
-  other = data if isinstance(data, (_ir.Dead, Bad)) else Shadow(data)
+  other = _ir.DEAD if isinstance(data, (_ir.Dead, Bad)) else Shadow(data)
   return [data, other] if not taken else [other, data]
 
 
-@handles("Merge")
+@handles("Merge", "RefMerge")
 def merge(ev, op, ins):
-  if any(isinstance(v, Bad) for v in ins):
-    return [Bad(), Bad()]
   live = [(i, v) for i, v in enumerate(ins) if not isinstance(v, (_ir.Dead, Shadow))]
   shadows = [v.value for v in ins if isinstance(v, Shadow)]
   if not live:
@@ -45,6 +46,8 @@ def merge(ev, op, ins):
   if len(live) > 1:
     raise Unsupported("a Merge with several live inputs (a while loop, or a cond the feeds do not decide)")
   index, value = live[0]
+  if isinstance(value, Bad):
+    return [value, value]
   ev.op_notes[op.name] = "cond folded by the feeds"
   return [_prefer_dropout(value, shadows), _ir.Known(np.asarray(index, np.int32))]
 
@@ -61,10 +64,14 @@ def _prefer_dropout(value, shadows):
 
 @handles("If", "StatelessIf")
 def if_(ev, op, ins):
+  if isinstance(ins[0], (Bad, _ir.Dead)):
+    return [ins[0]] * len(op.outputs)
+  if any(isinstance(v, Shadow) for v in ins):
+    return [_ir.DEAD] * len(op.outputs)
   taken = _predicate(op, ins[0])
   args = ins[1:]
   names = (op.get_attr("then_branch").name, op.get_attr("else_branch").name)
-  shapes = [shape_of(t) for t in op.inputs[1:]]
+  shapes = [t.shape for t in op.inputs[1:]]
   values = _inline(ev, names[0] if taken else names[1], args, shapes)
   ev.op_notes[op.name] = "cond folded by the feeds"
   ev.shadow += 1

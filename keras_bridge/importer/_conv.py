@@ -57,6 +57,8 @@ def conv2d(ev, op, ins):
   config = {"filters": int(w.shape[3]), "kernel_size": tuple(int(d) for d in w.shape[:2])}
   config.update(_tidy(_common(op, fmt)))
   config["use_bias"] = False
+  if isinstance(x, _ir.SpaceToBatch):
+    return _dilated(ev, op, x, "Conv2D", config, {"kernel": w.leaf.key})
   layer = ev.layer("Conv2D", config, weights={"kernel": w.leaf.key}, op=op)
   return ev.call(layer, x, [op], [op.outputs[0]])[0]
 
@@ -69,6 +71,8 @@ def depthwise(ev, op, ins):
   config = {"kernel_size": tuple(int(d) for d in w.shape[:2]), "depth_multiplier": int(w.shape[3])}
   config.update(_tidy(_common(op, fmt)))
   config["use_bias"] = False
+  if isinstance(x, _ir.SpaceToBatch):
+    return _dilated(ev, op, x, "DepthwiseConv2D", config, {"kernel": w.leaf.key})
   layer = ev.layer("DepthwiseConv2D", config, weights={"kernel": w.leaf.key}, op=op)
   return ev.call(layer, x, [op], [op.outputs[0]])[0]
 
@@ -115,3 +119,45 @@ def pool(ev, op, ins):
   config.update(_tidy(common))
   cls = "MaxPooling2D" if op.type == "MaxPool" else "AveragePooling2D"
   return ev.simple(cls, config, x, op)
+
+
+@handles("SpaceToBatchND")
+def space_to_batch(ev, op, ins):
+  """The first op of `tf.nn.atrous_conv2d` / `tf.nn.convolution(dilations=...)` on old graphs."""
+  x, block, paddings = ins
+  if not (isinstance(x, (_ir.Sym, _ir.Affine)) and isinstance(block, _ir.Known) and isinstance(
+      paddings, _ir.Known)):
+    raise Unsupported("SpaceToBatchND that is not the start of a dilated convolution")
+  return _ir.SpaceToBatch(ev.sym(x), tuple(int(b) for b in np.asarray(block.value)),
+                          np.asarray(paddings.value).tolist(), op.name)
+
+
+@handles("BatchToSpaceND")
+def batch_to_space(ev, op, ins):
+  y = ins[0]
+  if not isinstance(y, _ir.SpaceToBatch) or not y.done:
+    raise Unsupported("BatchToSpaceND that is not the end of a dilated convolution")
+  ev.op_notes[op.name] = y.layer.name
+  y.layer.tf1_nodes.append(op.name)
+  y.done.shape = tuple(op.outputs[0].shape.as_list())
+  return y.done
+
+
+def _dilated(ev, op, x: "_ir.SpaceToBatch", cls, config, weights):
+  """A VALID convolution between SpaceToBatchND and BatchToSpaceND: a dilated one, SAME or VALID."""
+  if config.get("strides", (1, 1)) != (1, 1) or config.get("padding", "valid") != "valid":
+    raise Unsupported("a convolution inside SpaceToBatchND/BatchToSpaceND that is not VALID with stride 1")
+  in_h, in_w = x.x.shape[1:3]
+  out = op.graph.get_operation_by_name(op.name).outputs[0]
+  config = dict(config)
+  config["dilation_rate"] = x.block
+  # TF pads for SAME (output = input size); VALID pads only up to a multiple of the block.
+  kernel = weights_shape = ev.key_specs[weights["kernel"]][0][:2]
+  same = all(p[0] + p[1] >= (k - 1) * b for p, k, b in zip(x.paddings, kernel, x.block))
+  config["padding"] = "same" if same else "valid"
+  if config["padding"] == "valid":
+    config.pop("padding")
+  del weights_shape, in_h, in_w, out
+  layer = ev.layer(cls, config, weights=weights, op=op)
+  sym = ev.call(layer, x.x, [x.op, op], [])[0]
+  return _ir.SpaceToBatch(x.x, x.block, x.paddings, x.op, done=sym, layer=layer)

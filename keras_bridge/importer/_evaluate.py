@@ -30,7 +30,7 @@ HANDLERS: Dict[str, Callable] = {}
 MACROS: Dict[str, Callable] = {}
 
 #: Ops that only forward their first input.
-PASS_THROUGH = ("Identity", "StopGradient", "Snapshot", "PreventGradient", "ReadVariableOp", "CheckNumerics",
+PASS_THROUGH = ("Identity", "RefIdentity", "StopGradient", "Snapshot", "PreventGradient", "ReadVariableOp", "CheckNumerics",
                 "EnsureShape", "PlaceholderWithDefault")
 #: Ops whose outputs are random draws.
 RANDOM_OPS = ("RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal",
@@ -73,10 +73,30 @@ class Shadow:
 
 
 class Bad:
-  """The value of an op that could not be imported (already recorded); consumers are not reported again."""
+  """The value of an op that could not be imported, carrying why (`errors`: (op name, type, reason)).
+
+  Errors travel with the values instead of being recorded where they happen: a batch statistic computed
+  outside a `tf.cond` and used only in its training branch is never reported, while every unsupported op
+  that an output really depends on is.
+  """
+
+  __slots__ = ("errors",)
+
+  def __init__(self, errors=()):
+    self.errors = tuple(errors)
 
 
 BAD = Bad()
+#: Ops that receive Bad, Dead and Shadow inputs as they are (control flow decides what they forward).
+RAW = ("Merge", "RefMerge", "Switch", "RefSwitch", "If", "StatelessIf")
+
+
+def merge_bad(values) -> "Bad":
+  errors = []
+  for v in values:
+    if isinstance(v, Bad):
+      errors += [e for e in v.errors if e not in errors]
+  return Bad(errors)
 
 
 def _sanitize(name: str) -> str:
@@ -168,8 +188,7 @@ class Evaluator:
     except Unsupported as e:
       if self.shadow:
         raise
-      self.unsupported.append((op.name, op.type, str(e)))
-      values = {out.ref(): BAD for out in op.outputs}
+      values = {out.ref(): Bad([(op.name, op.type, str(e))]) for out in op.outputs}
     self.memo.update(values)
     for out in op.outputs:
       self.memo.setdefault(out.ref(), _ir.DEAD)
@@ -177,10 +196,10 @@ class Evaluator:
   def _cycle(self, op):
     if self.shadow:
       raise Unsupported("a loop inside a branch not taken")
-    self.unsupported.append((op.name, op.type, "part of a loop (tf.while_loop) that the importer does not "
-                                               "recognise as an RNN"))
+    bad = Bad([(op.name, op.type, "part of a loop (tf.while_loop) that the importer does not recognise as an "
+                                  "RNN")])
     for out in op.outputs:
-      self.memo[out.ref()] = BAD
+      self.memo[out.ref()] = bad
 
   def _is_source(self, op) -> bool:
     name = op.outputs[0].name if op.outputs and op.graph is self.graph else ""
@@ -190,7 +209,7 @@ class Evaluator:
     deps = list(op.inputs)
     # The pivots of a v1 tf.cond branch reach its constants only as control inputs.
     for control in op.control_inputs:
-      if control.type in ("Identity", "Switch") and control.outputs:
+      if control.type in ("Identity", "Switch", "RefSwitch") and control.outputs:
         deps.append(control.outputs[0])
     return deps
 
@@ -205,11 +224,11 @@ class Evaluator:
       return [self._input(op.outputs[0])]
     ins = [self.memo[t.ref()] for t in op.inputs]
     controls = [self.memo[c.outputs[0].ref()] for c in op.control_inputs
-                if c.type in ("Identity", "Switch") and c.outputs and c.outputs[0].ref() in self.memo]
-    if op.type == "Merge":
+                if c.type in ("Identity", "Switch", "RefSwitch") and c.outputs and c.outputs[0].ref() in self.memo]
+    if op.type in RAW and not any(isinstance(v, Shadow) for v in controls):
       return self.run_handler(op, ins)
     if any(isinstance(v, Bad) for v in ins):
-      return [BAD] * n
+      return [merge_bad(ins)] * n
     if any(isinstance(v, _ir.Dead) for v in ins + controls):
       return [_ir.DEAD] * n
     if any(isinstance(v, Shadow) for v in ins + controls):
@@ -233,7 +252,7 @@ class Evaluator:
       if op.type in PASS_THROUGH and ins:
         self.op_notes.setdefault(op.name, "read / identity")
         return [ins[0]] + [_ir.DEAD] * (n - 1)
-      if ins and op.type not in STATEFUL and op.type not in ("Merge", "Switch") and all(
+      if ins and op.type not in STATEFUL and op.type not in RAW and all(
           isinstance(v, _ir.Known) for v in ins) and not op.type.startswith("TensorArray"):
         return self.fold(op, ins)
       handler = HANDLERS.get(op.type)
@@ -246,8 +265,7 @@ class Evaluator:
     except Unsupported as e:
       if self.shadow:
         raise
-      self.unsupported.append((op.name, op.type, str(e)))
-      return [BAD] * n
+      return [Bad([(op.name, op.type, str(e))])] * n
 
   # -- values ----------------------------------------------------------------------------------------
 
@@ -290,8 +308,7 @@ class Evaluator:
     if shape is None or len(shape) == 0:
       raise_unsupported = (f"input {tensor.name!r} has {'an unknown shape' if shape is None else 'a scalar shape'}"
                            f"; a Keras input needs a known rank with the batch first")
-      self.unsupported.append((tensor.op.name, tensor.op.type, raise_unsupported))
-      return BAD
+      return Bad([(tensor.op.name, tensor.op.type, raise_unsupported)])
     node = _ir.Node(layer=None, inputs=[], input_spec=(shape, dtype_of(tensor), tensor.name),
                     tf1_nodes=[tensor.op.name])
     node.var = self.unique(_sanitize(tensor.op.name))

@@ -105,6 +105,18 @@ class TimeMajor:
   sym: "Sym"
 
 
+@dataclasses.dataclass(eq=False)
+class SpaceToBatch:
+  """`SpaceToBatchND(x)`: the start of a dilated convolution; `done` is the convolution's output."""
+
+  x: "Sym"
+  block: Tuple[int, ...]
+  paddings: list
+  op: str
+  done: Any = None
+  layer: Any = None
+
+
 @dataclasses.dataclass(frozen=True)
 class Dead:
   pass

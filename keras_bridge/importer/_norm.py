@@ -92,7 +92,10 @@ def _materialize(ev, a):
 
 
 def _call(ev, layer, x, ops):
-  op = ev.graph.get_operation_by_name(ops[-1]) if ops else None
+  try:
+    op = ev.graph.get_operation_by_name(ops[-1]) if ops else None
+  except (KeyError, ValueError):  # an op of a function body (a tf.cond branch)
+    op = None
   outputs = [op.outputs[0]] if op is not None and op.outputs else []
   sym = ev.call(layer, x, ops, outputs)[0]
   if sym.shape is None:
