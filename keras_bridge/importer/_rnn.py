@@ -1,1 +1,601 @@
-"""Recurrent networks: TF1 RNN cells under `dynamic_rnn` become Keras `LSTM`/`GRU` layers (work in progress)."""
+"""Recurrent networks: TF1 RNN cells under `dynamic_rnn` become Keras `LSTM`/`GRU` layers.
+
+`tf.nn.dynamic_rnn` builds a `while_loop` whose body runs the cell once per time step, reading the step's
+input from a TensorArray (v1: `TensorArrayReadV3`; v2: `TensorListGetItem`) of the time-major input and
+writing the cell's output to another one. The loop's outputs are reached through macros (`_evaluate.MACROS`):
+v1 `Exit` / `TensorArrayGatherV3`, v2 `While` / `StatelessWhile` / `TensorListStack`. The macro finds the
+loop, both op forms seen as one list of loop variables (initial value, value inside the body, next value,
+value after the loop), and matches the body op by op against the cells' own code (`rnn_cell_impl`):
+
+* `BasicLSTMCell` / `LSTMCell` (no peepholes, `num_proj` or `cell_clip`):
+  `i, j, f, o = split(bias_add(matmul(concat([x, h]), kernel), bias), 4)`,
+  `c' = c * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j)`, `h' = tanh(c') * sigmoid(o)`;
+* `GRUCell`: `r, u = split(sigmoid(bias_add(matmul(concat([x, h]), gates/kernel), gates/bias)), 2)`,
+  `h' = u * h + (1 - u) * tanh(bias_add(matmul(concat([x, r * h]), candidate/kernel), candidate/bias))`;
+* a `MultiRNNCell` of those: each cell's input is the previous cell's output, one Keras layer per cell.
+
+Each cell becomes `layers.LSTM(units, return_sequences=True, return_state=True)` (outputs: sequence, h, c)
+or `layers.GRU(units, reset_after=False, return_sequences=True, return_state=True)` (sequence, h), with
+the weights assembled by transforms (`keras_bridge._transforms`): the TF1 LSTM gate order i, j, f, o becomes
+Keras's i, f, c, o, the kernel's rows split into `kernel` (input) and `recurrent_kernel` (state), and the
+forget bias, a constant of the graph, is added to the forget part of `bias` (exact on load, within float32
+rounding on write-back). The GRU's update gate `u` is Keras's `z`, its `r` Keras's `r`.
+
+What would change the results is refused, never approximated: `sequence_length` (TF1 zeros the outputs
+past each sequence's length and keeps the state, Keras does neither), a given `initial_state`, peepholes,
+`num_proj`, `cell_clip`, activations other than tanh, `state_is_tuple=False`, a body that is anything else.
+
+`outputs[:, -1, :]` of such a sequence (a `StridedSlice`) is the layer's final `h` output.
+"""
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework import tensor_util
+
+from keras_bridge.importer import _ir
+from keras_bridge.importer._evaluate import function_graph
+from keras_bridge.importer._evaluate import handles
+from keras_bridge.importer._evaluate import macro
+from keras_bridge.importer._evaluate import Unsupported
+
+_ADD = ("Add", "AddV2")
+
+
+class _Var:
+  """One loop variable: `init` and `exit` are tensors of the graph, `inner` and `next` of the body."""
+
+  __slots__ = ("init", "inner", "next", "exit")
+
+  def __init__(self, init, inner, nxt, exit_):
+    self.init, self.inner, self.next, self.exit = init, inner, nxt, exit_
+
+
+class _Loop:
+  """A while loop in either op form: its loop variables and its loop invariants (body tensor -> outer)."""
+
+  def __init__(self, form, name, variables, invariants, ops):
+    self.form = form
+    self.name = name
+    self.vars = variables
+    self.invariants = invariants  # inner tensor name -> outer tensor
+    self.ops = ops                # outer op names that are the loop (for the report)
+    self.by_inner = {v.inner.name: v for v in variables}
+
+  def var(self, t):
+    return self.by_inner.get(t.name)
+
+  def outer(self, t):
+    return self.invariants.get(t.name)
+
+
+# -- finding the loop ------------------------------------------------------------------------------------
+
+def _v1_loop(ev, exit_op) -> _Loop:
+  """The v1 loop (Enter/Merge/Switch/Exit/NextIteration frame) that `exit_op` leaves."""
+  switch = exit_op.inputs[0].op
+  merge = switch.inputs[0].op
+  enter = next((t.op for t in merge.inputs if t.op.type == "Enter"), None)
+  if switch.type != "Switch" or merge.type != "Merge" or enter is None:
+    raise Unsupported("an Exit that does not leave a recognisable v1 while loop")
+  frame = enter.get_attr("frame_name")
+  enters = [op for op in ev.graph.get_operations()
+            if op.type == "Enter" and op.get_attr("frame_name") == frame]
+  variables, invariants, ops = [], {}, set()
+  for e in enters:
+    if e.get_attr("is_constant"):
+      invariants[e.outputs[0].name] = e.inputs[0]
+      continue
+    merges = [c for c in e.outputs[0].consumers() if c.type == "Merge"]
+    if len(merges) != 1:
+      raise Unsupported(f"loop variable {e.name!r} of v1 loop {frame.decode()!r} has no single Merge")
+    m = merges[0]
+    nxt = next((t.op for t in m.inputs if t.op.type == "NextIteration"), None)
+    sw = next((c for c in m.outputs[0].consumers() if c.type == "Switch"), None)
+    if nxt is None or sw is None:
+      raise Unsupported(f"loop variable {e.name!r} of v1 loop {frame.decode()!r} is incomplete")
+    ident = [c for c in sw.outputs[1].consumers() if c.type == "Identity"]
+    exits = [c for c in sw.outputs[0].consumers() if c.type == "Exit"]
+    inner = ident[0].outputs[0] if len(ident) == 1 else sw.outputs[1]  # the gradient's counter: no Identity
+    variables.append(_Var(e.inputs[0], inner, nxt.inputs[0],
+                          exits[0].outputs[0] if exits else None))
+  prefix = enter.name.rsplit("/", 1)[0] + "/"
+  ops = [op.name for op in ev.graph.get_operations() if op.name.startswith(prefix)]
+  return _Loop("v1", prefix[:-1], variables, invariants, ops)
+
+
+def _v2_loop(ev, op) -> _Loop:
+  """The v2 loop of a `While`/`StatelessWhile` op, its body a function of the graph's library."""
+  body_name = op.get_attr("body").name
+  try:
+    body = function_graph(ev, body_name, [t.shape for t in op.inputs])
+  except (ValueError, TypeError):
+    body = function_graph(ev, body_name)
+  if len(body.inputs) != len(op.inputs) or len(body.outputs) != len(op.inputs):
+    raise Unsupported(f"the body {body_name!r} of while loop {op.name!r} does not match the loop's inputs")
+  variables, invariants = [], {}
+  for k, (init, inner, nxt) in enumerate(zip(op.inputs, body.inputs, body.outputs)):
+    if nxt.name == inner.name:
+      invariants[inner.name] = init
+    else:
+      variables.append(_Var(init, inner, nxt, op.outputs[k]))
+  return _Loop("v2", op.name, variables, invariants, [op.name])
+
+
+def _skip(loop, t):
+  """`t` through Identity ops, stopping at a loop variable."""
+  while t.op.type in ("Identity", "Snapshot") and loop.var(t) is None:
+    t = t.op.inputs[0]
+  return t
+
+
+def _const(ev, loop, t):
+  """The value of a body tensor that is a constant or a loop invariant known at import time, else None."""
+  t = _skip(loop, t)
+  if t.op.type == "Const":
+    return np.asarray(tensor_util.MakeNdarray(t.op.get_attr("value")))
+  outer = loop.outer(t)
+  if outer is not None:
+    value = ev.evaluate([outer])[0]
+    if isinstance(value, _ir.Known):
+      return np.asarray(value.value)
+  return None
+
+
+def _weight(ev, loop, t, what) -> _ir.Weight:
+  outer = loop.outer(_skip(loop, t))
+  value = ev.evaluate([outer])[0] if outer is not None else None
+  if not isinstance(value, _ir.Weight) or value.leaf is None:
+    raise Unsupported(f"the {what} of the RNN cell in loop {loop.name!r} is not one checkpoint variable")
+  return value
+
+
+# -- matching the body -----------------------------------------------------------------------------------
+
+class _Mismatch(Exception):
+  pass
+
+
+def _op(loop, t, *types):
+  t = _skip(loop, t)
+  if t.op.type not in types:
+    raise _Mismatch(f"{t.op.name!r} is a {t.op.type}, where the cell has a {'/'.join(types)}")
+  return t.op
+
+
+def _pair(loop, op, test_a, test_b):
+  """The two inputs of a commutative op as (a, b) with test_a(a) and test_b(b), in either order."""
+  x, y = op.inputs[0], op.inputs[1]
+  for a, b in ((x, y), (y, x)):
+    if test_a(a) and test_b(b):
+      return a, b
+  raise _Mismatch(f"the inputs of {op.name!r} are not those of the cell")
+
+
+def _is(loop, *types):
+  return lambda t: _skip(loop, t).op.type in types
+
+
+def _same(loop, a, b) -> bool:
+  return _skip(loop, a).name == _skip(loop, b).name
+
+
+def _axis(ev, loop, t, what):
+  value = _const(ev, loop, t)
+  if value is None or int(value) not in (1, -1):
+    raise _Mismatch(f"the {what} is not along the feature axis")
+
+
+def _affine(ev, loop, t, matched, what):
+  """`bias_add(matmul(concat([x, s]), kernel), bias)` -> (x, s, kernel, bias, ops)."""
+  bias_add = _op(loop, t, "BiasAdd")
+  matmul = _op(loop, bias_add.inputs[0], "MatMul")
+  if matmul.get_attr("transpose_a") or matmul.get_attr("transpose_b"):
+    raise _Mismatch(f"{matmul.name!r} transposes an operand")
+  concat = _op(loop, matmul.inputs[0], "ConcatV2")
+  if len(concat.inputs) != 3:
+    raise _Mismatch(f"{concat.name!r} does not concatenate the input and the state")
+  _axis(ev, loop, concat.inputs[2], "concatenation")
+  matched += [bias_add.name, matmul.name, concat.name]
+  return (concat.inputs[0], concat.inputs[1], _weight(ev, loop, matmul.inputs[1], f"{what} kernel"),
+          _weight(ev, loop, bias_add.inputs[1], f"{what} bias"))
+
+
+def _state(loop, t, what):
+  v = loop.var(_skip(loop, t))
+  if v is None:
+    src = _skip(loop, t).op
+    if src.type in ("Split", "Slice", "SplitV", "StridedSlice"):
+      raise Unsupported(f"an LSTM whose state is one concatenated tensor (state_is_tuple=False, "
+                        f"{src.name!r}); only state tuples are imported")
+    raise _Mismatch(f"the {what} {t.name!r} is not a state of the loop")
+  return v
+
+
+def _lstm(ev, loop, out):
+  """Matches `h' = tanh(c') * sigmoid(o)` and what it depends on; `out` is h'."""
+  matched = []
+  out_op = _skip(loop, out).op
+  if out_op.type == "MatMul":
+    raise Unsupported("an LSTMCell with num_proj (a projection of the output); Keras LSTM has none")
+  if out_op.type in ("ClipByValue", "Minimum", "Maximum"):
+    raise Unsupported("an LSTMCell with proj_clip; Keras LSTM has none")
+  mul = _op(loop, out, "Mul")
+  tanh_c, sig_o = _pair(loop, mul, _is(loop, "Tanh"), _is(loop, "Sigmoid"))
+  c_new = _skip(loop, tanh_c).op.inputs[0]
+  o_in = _skip(loop, sig_o).op.inputs[0]
+  matched += [mul.name, _skip(loop, tanh_c).op.name, _skip(loop, sig_o).op.name]
+  if _skip(loop, c_new).op.type in ("ClipByValue", "Minimum", "Maximum"):
+    raise Unsupported("an LSTMCell with cell_clip (the cell state clipped); Keras LSTM has no clipping")
+  if _skip(loop, o_in).op.type in _ADD:
+    raise Unsupported("an LSTMCell with peepholes (use_peepholes=True: w_i_diag, w_f_diag, w_o_diag); Keras "
+                      "LSTM has no peephole connections")
+  add = _op(loop, c_new, *_ADD)
+  state_var = lambda t: _skip(loop, t).op.type == "Mul" and any(  # noqa: E731
+      loop.var(_skip(loop, i)) is not None for i in _skip(loop, t).op.inputs)
+  forget, write = _pair(loop, add, state_var, _is(loop, "Mul"))
+  forget, write = _skip(loop, forget).op, _skip(loop, write).op
+  c_prev, sig_f = _pair(loop, forget, lambda t: loop.var(_skip(loop, t)) is not None, _is(loop, "Sigmoid"))
+  sig_i, tanh_j = _pair(loop, write, _is(loop, "Sigmoid"), _is(loop, "Tanh", "Relu", "Elu", "Selu"))
+  if _skip(loop, tanh_j).op.type != "Tanh" or _skip(loop, tanh_c).op.type != "Tanh":
+    raise Unsupported("an LSTM cell whose activation is not tanh")
+  matched += [add.name, forget.name, write.name, _skip(loop, sig_f).op.name, _skip(loop, sig_i).op.name,
+              _skip(loop, tanh_j).op.name]
+  f_in = _skip(loop, _skip(loop, sig_f).op.inputs[0])
+  forget_bias = 0.0
+  if f_in.op.type in _ADD:
+    ins = list(f_in.op.inputs)
+    if any(_skip(loop, t).op.type == "Mul" or _skip(loop, t).op.type in _ADD for t in ins):
+      raise Unsupported("an LSTMCell with peepholes (use_peepholes=True: w_i_diag, w_f_diag, w_o_diag); "
+                        "Keras LSTM has no peephole connections")
+    values = [_const(ev, loop, t) for t in ins]
+    known = [i for i, v in enumerate(values) if v is not None]
+    if len(known) != 1 or np.asarray(values[known[0]]).size != 1:
+      raise _Mismatch(f"{f_in.op.name!r} does not add a constant forget bias")
+    forget_bias = float(np.asarray(values[known[0]]).reshape(()))
+    matched.append(f_in.op.name)
+    f_in = _skip(loop, ins[1 - known[0]])
+  i_in = _skip(loop, _skip(loop, sig_i).op.inputs[0])
+  j_in = _skip(loop, _skip(loop, tanh_j).op.inputs[0])
+  o_in = _skip(loop, o_in)
+  split = i_in.op
+  if split.type != "Split" or any(t.op is not split for t in (j_in, f_in, o_in)) or [
+      t.value_index for t in (i_in, j_in, f_in, o_in)] != [0, 1, 2, 3] or split.get_attr("num_split") != 4:
+    raise _Mismatch("the gates are not the four parts i, j, f, o of one Split")
+  _axis(ev, loop, split.inputs[0], "gate split")
+  matched.append(split.name)
+  x, h_prev, kernel, bias = _affine(ev, loop, split.inputs[1], matched, "LSTM")
+  c_var, h_var = _state(loop, c_prev, "cell state"), _state(loop, h_prev, "hidden state")
+  if not _same(loop, c_var.next, c_new) or not _same(loop, h_var.next, out):
+    raise _Mismatch("the new states are not the next values of the loop's states")
+  units = int(kernel.shape[1]) // 4
+  if len(kernel.shape) != 2 or kernel.shape[1] != 4 * units or tuple(bias.shape) != (4 * units,) or \
+      kernel.shape[0] <= units:
+    raise _Mismatch(f"LSTM kernel {kernel.shape} and bias {bias.shape} do not fit 4 gates")
+  return {"cls": "LSTM", "x": x, "units": units, "n_in": int(kernel.shape[0]) - units, "kernel": kernel,
+          "bias": bias, "forget_bias": forget_bias, "states": [h_var, c_var], "ops": matched}
+
+
+def _gru(ev, loop, out):
+  """Matches `h' = u * h + (1 - u) * tanh(candidate)`; `out` is h'."""
+  matched = []
+  add = _op(loop, out, *_ADD)
+  keep_mul = lambda t: _skip(loop, t).op.type == "Mul" and any(  # noqa: E731
+      loop.var(_skip(loop, i)) is not None for i in _skip(loop, t).op.inputs)
+  keep, new = _pair(loop, add, keep_mul, _is(loop, "Mul"))
+  keep, new = _skip(loop, keep).op, _skip(loop, new).op
+  h_prev, u = _pair(loop, keep, lambda t: loop.var(_skip(loop, t)) is not None, lambda t: True)
+  one_minus_u, tanh = _pair(loop, new, _is(loop, "Sub"), _is(loop, "Tanh", "Relu"))
+  if _skip(loop, tanh).op.type != "Tanh":
+    raise Unsupported("a GRU cell whose activation is not tanh")
+  sub = _skip(loop, one_minus_u).op
+  one = _const(ev, loop, sub.inputs[0])
+  if one is None or np.asarray(one).size != 1 or float(np.asarray(one).reshape(())) != 1.0 or not _same(
+      loop, sub.inputs[1], u):
+    raise _Mismatch(f"{sub.name!r} is not 1 - u")
+  matched += [add.name, keep.name, new.name, sub.name, _skip(loop, tanh).op.name]
+  u = _skip(loop, u)
+  split = u.op
+  if split.type != "Split" or split.get_attr("num_split") != 2 or u.value_index != 1:
+    raise _Mismatch("the update gate is not the second part of a Split in two")
+  _axis(ev, loop, split.inputs[0], "gate split")
+  sigmoid = _op(loop, split.inputs[1], "Sigmoid")
+  matched += [split.name, sigmoid.name]
+  x, h_gates, gates_kernel, gates_bias = _affine(ev, loop, sigmoid.inputs[0], matched, "GRU gates")
+  x2, r_h, cand_kernel, cand_bias = _affine(ev, loop, _skip(loop, tanh).op.inputs[0], matched,
+                                            "GRU candidate")
+  r_mul = _op(loop, r_h, "Mul")
+  r, h2 = _pair(loop, r_mul, lambda t: _skip(loop, t).op is split and _skip(loop, t).value_index == 0,
+                lambda t: loop.var(_skip(loop, t)) is not None)
+  matched.append(r_mul.name)
+  h_var = _state(loop, h_prev, "hidden state")
+  if not (_same(loop, x, x2) and _same(loop, h_prev, h_gates) and _same(loop, h_prev, h2)):
+    raise _Mismatch("the gates and the candidate do not read the same input and state")
+  if not _same(loop, h_var.next, out):
+    raise _Mismatch("the new state is not the next value of the loop's state")
+  units = int(cand_kernel.shape[1])
+  n_in = int(cand_kernel.shape[0]) - units
+  if tuple(gates_kernel.shape) != (n_in + units, 2 * units) or tuple(gates_bias.shape) != (2 * units,) or \
+      tuple(cand_bias.shape) != (units,) or n_in <= 0:
+    raise _Mismatch("the GRU kernels and biases do not fit together")
+  return {"cls": "GRU", "x": x, "units": units, "n_in": n_in, "gates_kernel": gates_kernel,
+          "gates_bias": gates_bias, "cand_kernel": cand_kernel, "cand_bias": cand_bias, "states": [h_var],
+          "ops": matched}
+
+
+def _cell(ev, loop, out):
+  errors = []
+  for fn in (_lstm, _gru):
+    try:
+      return fn(ev, loop, out)
+    except _Mismatch as e:
+      errors.append(f"not {fn.__name__[1:].upper()}: {e}")
+  raise Unsupported(f"the body of while loop {loop.name!r} is not a BasicLSTMCell, LSTMCell, GRUCell or a "
+                    f"MultiRNNCell of those ({'; '.join(errors)})")
+
+
+# -- the loop's structure ----------------------------------------------------------------------------------
+
+_WRITES = ("TensorArrayWriteV3", "TensorListSetItem")
+_READS = ("TensorArrayReadV3", "TensorListGetItem")
+_SELECTS = ("Select", "SelectV2")
+
+
+def _is_zero_fill(ev, loop, t) -> bool:
+  t = _skip(loop, t)
+  while t.op.type in ("Identity",):
+    t = t.op.inputs[0]
+  if t.op.type == "Fill":
+    value = ev.evaluate([t.op.inputs[1]])[0]
+    return isinstance(value, _ir.Known) and not np.any(value.value)
+  if t.op.type == "Const":
+    return not np.any(tensor_util.MakeNdarray(t.op.get_attr("value")))
+  return False
+
+
+def _time_input(ev, loop, read):
+  """The batch-major Keras tensor that `dynamic_rnn` scattered (time-major) into the read TensorArray."""
+  if loop.form == "v1":
+    source = loop.outer(_skip(loop, read.inputs[2]))
+    if source is None or source.op.type != "TensorArrayScatterV3":
+      raise Unsupported(f"loop {loop.name!r} reads its input from something other than a TensorArray "
+                        f"scattered before the loop")
+    seq = source.op.inputs[2]
+  else:
+    source = loop.outer(_skip(loop, read.inputs[0]))
+    if source is None or source.op.type != "TensorListFromTensor":
+      raise Unsupported(f"loop {loop.name!r} reads its input from something other than a tensor list made "
+                        f"before the loop")
+    seq = source.op.inputs[0]
+  time = loop.var(_skip(loop, read.inputs[1]))
+  if time is None:
+    raise Unsupported(f"loop {loop.name!r} reads its input at an index that is not a loop variable")
+  start = ev.evaluate([time.init])[0]
+  step = _skip(loop, time.next).op
+  if not (isinstance(start, _ir.Known) and int(start.value) == 0 and step.type in _ADD
+          and any(_same(loop, i, time.inner) for i in step.inputs)
+          and any(_const(ev, loop, i) is not None and int(_const(ev, loop, i)) == 1 for i in step.inputs)):
+    raise Unsupported(f"loop {loop.name!r} does not step through time from 0 by 1")
+  if seq.op.type == "Transpose":
+    perm = ev.evaluate([seq.op.inputs[1]])[0]
+    if not isinstance(perm, _ir.Known) or list(np.asarray(perm.value))[:2] != [1, 0] or \
+        list(np.asarray(perm.value))[2:] != list(range(2, len(np.asarray(perm.value)))):
+      raise Unsupported(f"the input of loop {loop.name!r} is transposed by {seq.op.name!r} other than "
+                        f"batch <-> time")
+    value = ev.evaluate([seq.op.inputs[0]])[0]
+    return ev.sym(value), [seq.op.name, source.op.name], time
+  value = ev.evaluate([seq])[0]
+  if isinstance(value, _ir.TimeMajor):
+    return value.sym, [source.op.name], time
+  raise Unsupported(f"the input of loop {loop.name!r} is time-major (time_major=True) from the inputs; "
+                    f"a Keras RNN reads batch-major sequences")
+
+
+def _transforms_lstm(cell):
+  u, n = cell["units"], cell["n_in"]
+  k, b = cell["kernel"].leaf.key, cell["bias"].leaf.key
+  blocks = [(0, u), (2 * u, 3 * u), (u, 2 * u), (3 * u, 4 * u)]  # TF1 i, j, f, o -> Keras i, f, c, o
+  kernel = {"parts": [{"key": k, "rows": [0, n], "cols": list(c)} for c in blocks], "axis": -1}
+  recurrent = {"parts": [{"key": k, "rows": [n, n + u], "cols": list(c)} for c in blocks], "axis": -1}
+  parts = [{"key": b, "cols": list(c)} for c in blocks]
+  if cell["forget_bias"]:
+    parts[1]["add"] = cell["forget_bias"]
+  return {"lstm_cell/kernel": kernel, "lstm_cell/recurrent_kernel": recurrent,
+          "lstm_cell/bias": {"parts": parts, "axis": -1}}
+
+
+def _transforms_gru(cell):
+  u, n = cell["units"], cell["n_in"]
+  g, c = cell["gates_kernel"].leaf.key, cell["cand_kernel"].leaf.key
+  gb, cb = cell["gates_bias"].leaf.key, cell["cand_bias"].leaf.key
+
+  def kernel(rows):  # TF1 gates (r, u) + candidate -> Keras z (= u), r, h
+    return {"parts": [{"key": g, "rows": rows, "cols": [u, 2 * u]}, {"key": g, "rows": rows, "cols": [0, u]},
+                      {"key": c, "rows": rows}], "axis": -1}
+
+  return {"gru_cell/kernel": kernel([0, n]), "gru_cell/recurrent_kernel": kernel([n, n + u]),
+          "gru_cell/bias": {"parts": [{"key": gb, "cols": [u, 2 * u]}, {"key": gb, "cols": [0, u]},
+                                      {"key": cb}], "axis": -1}}
+
+
+def _scope(cell) -> str:
+  key = (cell["kernel"] if cell["cls"] == "LSTM" else cell["gates_kernel"]).leaf.key
+  parts = key.split("/")
+  parts = parts[:-2] if cell["cls"] == "LSTM" else parts[:-3]  # <scope>/<cell>/kernel, <scope>/gru_cell/gates/kernel
+  return "/".join(parts) or ("lstm" if cell["cls"] == "LSTM" else "gru")
+
+
+def _analyse(ev, loop):
+  """The Keras layers of one dynamic_rnn loop: {tensor.ref(): value} for the loop's outputs."""
+  cache = ev.__dict__.setdefault("_rnn_loops", {})
+  if loop.name in cache:
+    return cache[loop.name]
+  writes = [v for v in loop.vars if _skip(loop, v.next).op.type in _WRITES]
+  if len(writes) != 1:
+    raise Unsupported(f"while loop {loop.name!r} writes {len(writes)} TensorArrays; dynamic_rnn writes one")
+  out_var = writes[0]
+  write = _skip(loop, out_var.next).op
+  out = write.inputs[2]
+  if _skip(loop, out).op.type in _SELECTS or any(_skip(loop, v.next).op.type in _SELECTS for v in loop.vars):
+    raise Unsupported(f"dynamic_rnn with sequence_length (loop {loop.name!r}): TF1 zeros the outputs past each "
+                      f"sequence's length and keeps its last state, which a Keras LSTM/GRU does not reproduce")
+  cells = []
+  t = out
+  while True:
+    cell = _cell(ev, loop, t)
+    cells.insert(0, cell)
+    x = _skip(loop, cell["x"])
+    if x.op.type in _READS:
+      read = x.op
+      break
+    if len(cells) > 16:
+      raise Unsupported(f"while loop {loop.name!r}: the cell input chain does not reach the loop's input")
+    t = x
+  if not _same(loop, write.inputs[1], read.inputs[1]):
+    raise Unsupported(f"loop {loop.name!r} writes its outputs at another index than it reads its inputs")
+  x_sym, input_ops, time_var = _time_input(ev, loop, read)
+  used = {id(time_var), id(out_var)} | {id(v) for cell in cells for v in cell["states"]}
+  for v in loop.vars:
+    if id(v) in used:
+      continue
+    if loop.form == "v1" and _is_counter(ev, loop, v):
+      continue
+    if loop.form == "v2" and (_is_counter(ev, loop, v) or _skip(loop, v.next).op.type == "TensorListPushBack"):
+      continue  # the loop counter; the accumulators that the gradient's loop reads
+    raise Unsupported(f"while loop {loop.name!r} carries a loop variable ({v.inner.name!r}) that is not "
+                      f"part of a dynamic_rnn of the recognised cells")
+  for cell in cells:
+    for v in cell["states"]:
+      if not _is_zero_fill(ev, loop, v.init):
+        raise Unsupported(f"dynamic_rnn with an initial_state (loop {loop.name!r}, {v.init.name!r}) that is not "
+                          f"zeros; only the zero state is imported")
+  values, seq, steps = {}, x_sym, (x_sym.shape[1] if x_sym.shape and len(x_sym.shape) > 1 else None)
+  finals = []
+  for k, cell in enumerate(cells):
+    u = cell["units"]
+    if k == 0 and x_sym.shape[-1] is not None and x_sym.shape[-1] != cell["n_in"]:
+      raise Unsupported(f"the RNN input has {x_sym.shape[-1]} features, its kernel expects {cell['n_in']}")
+    if cell["cls"] == "LSTM":
+      weights = _transforms_lstm(cell)
+      config = {"units": u, "return_sequences": True, "return_state": True}
+    else:
+      weights = _transforms_gru(cell)
+      config = {"units": u, "reset_after": False, "return_sequences": True, "return_state": True}
+    layer = ev.layer(cell["cls"], config, weights=weights, scope=_scope(cell))
+    if cell["cls"] == "LSTM" and cell["forget_bias"]:
+      layer.notes.append(f"TF1 forget_bias {cell['forget_bias']:g} folded into the forget part of the bias "
+                         f"(exact on load; write-back within float32 rounding)")
+    ops = (list(loop.ops) + input_ops if k == 0 else []) + (cell["ops"] if loop.form == "v1" else [])
+    n_out = 3 if cell["cls"] == "LSTM" else 2
+    syms = ev.call(layer, seq, ops, [out] * n_out)
+    syms[0].shape = (None, steps, u)
+    for s in syms[1:]:
+      s.shape = (None, u)
+    for s in syms:
+      s.dtype = "float32"
+    seq = syms[0]
+    h_var = cell["states"][0]
+    finals.append((h_var, syms[1]))
+    if cell["cls"] == "LSTM":
+      finals.append((cell["states"][1], syms[2]))
+  for v, sym in finals:
+    if v.exit is not None:
+      values[v.exit.ref()] = sym
+  for t in _gathers(loop, out_var):
+    values[t.ref()] = _ir.TimeMajor(seq)
+  cache[loop.name] = values
+  return values
+
+
+def _is_counter(ev, loop, v) -> bool:
+  step = _skip(loop, v.next).op
+  start = ev.evaluate([v.init])[0]
+  return isinstance(start, _ir.Known) and step.type in _ADD and any(
+      _same(loop, i, v.inner) for i in step.inputs)
+
+
+def _gathers(loop, out_var):
+  """The tensors that stack the output TensorArray after the loop (all its time steps, in order)."""
+  found = []
+  if out_var.exit is None:
+    return found
+  stack = [out_var.exit]
+  while stack:
+    t = stack.pop()
+    for c in t.consumers():
+      if c.type == "Identity":
+        stack.append(c.outputs[0])
+      elif c.type in ("TensorArrayGatherV3", "TensorListStack"):
+        found.append(c.outputs[0])
+  return found
+
+
+def _full_range(ev, t) -> bool:
+  if t.op.type != "Range":
+    return False
+  start, delta = ev.evaluate([t.op.inputs[0], t.op.inputs[2]])
+  return isinstance(start, _ir.Known) and int(start.value) == 0 and isinstance(delta, _ir.Known) and int(
+      delta.value) == 1
+
+
+# -- the macros ---------------------------------------------------------------------------------------------
+
+def _loop_of(ev, op) -> _Loop:
+  if op.type == "Exit":
+    return _v1_loop(ev, op)
+  if op.type == "TensorArrayGatherV3":
+    flow = op.inputs[2]
+    if flow.op.type != "Exit":
+      raise Unsupported("a TensorArrayGather of a TensorArray that no while loop wrote")
+    if not _full_range(ev, op.inputs[1]):
+      raise Unsupported("a TensorArrayGather of other indices than all time steps in order")
+    return _v1_loop(ev, flow.op)
+  if op.type in ("While", "StatelessWhile"):
+    return _v2_loop(ev, op)
+  if op.type == "TensorListStack":
+    t = op.inputs[0]
+    while t.op.type == "Identity":
+      t = t.op.inputs[0]
+    if t.op.type not in ("While", "StatelessWhile"):
+      raise Unsupported("a TensorListStack of a tensor list that no while loop wrote")
+    return _v2_loop(ev, t.op)
+  raise Unsupported(f"no RNN loop reached through {op.type}")
+
+
+@macro("Exit", "TensorArrayGatherV3", "While", "StatelessWhile", "TensorListStack")
+def rnn_loop(ev, op):
+  """A `dynamic_rnn` loop's outputs: the stacked outputs (time-major) and the final states."""
+  loop = _loop_of(ev, op)
+  values = _analyse(ev, loop)
+  missing = [t.name for t in op.outputs if t.ref() not in values]
+  if op.type in ("While", "StatelessWhile"):
+    return values  # outputs other than the states (the counter, the TensorArray) are not tensors of the model
+  if missing:
+    raise Unsupported(f"{missing} of while loop {loop.name!r} is neither a final state nor the stacked outputs "
+                      f"of the RNN")
+  return values
+
+
+@handles("StridedSlice")
+def strided_slice(ev, op, ins):
+  """`outputs[:, -1, :]` of a Keras LSTM/GRU sequence output is that layer's final `h` output."""
+  x = ins[0]
+  if not (isinstance(x, _ir.Sym) and x.node.layer is not None and x.node.layer.cls in ("LSTM", "GRU")
+          and x.index == 0 and x.node.layer.config.get("return_sequences")):
+    raise Unsupported(f"a StridedSlice of a {type(x).__name__} computed from the inputs; only the last step "
+                      f"of an RNN's outputs (outputs[:, -1, :]) is imported")
+  if not all(isinstance(v, _ir.Known) for v in ins[1:]):
+    raise Unsupported("a StridedSlice with bounds computed from the inputs")
+  steps = x.shape[1] if x.shape[1] is not None else 4
+  probe = np.arange(2 * steps * 3, dtype=np.float32).reshape(2, steps, 3)
+  attrs = {k: op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                       "shrink_axis_mask")}
+  try:
+    got = tf.strided_slice(probe, *[np.asarray(v.value) for v in ins[1:]], **attrs).numpy()
+  except (tf.errors.OpError, ValueError) as e:
+    raise Unsupported(f"a StridedSlice of an RNN's outputs that does not apply: {e}") from e
+  if got.shape != (2, 3) or not np.array_equal(got, probe[:, -1, :]):
+    if got.shape == probe.shape and np.array_equal(got, probe):
+      return x
+    raise Unsupported("a StridedSlice of an RNN's outputs other than the last step (outputs[:, -1, :])")
+  ev.op_notes[op.name] = f"{x.node.layer.name} (final h: the last step of its outputs)"
+  return _ir.Sym(x.node, 1, (x.shape[0], x.shape[-1]), x.dtype)
