@@ -8,6 +8,7 @@ weights such as an LSTM's, see `keras_bridge._transforms`), and keeps its lines 
 
 import keyword
 import pprint
+import textwrap
 import re
 from typing import Dict, List
 
@@ -107,7 +108,7 @@ def generate(nodes: List[_ir.Node], outputs: List[_ir.Sym], names: Dict[str, obj
       continue
     kwargs = "".join(f", {k}={_value(v)}" for k, v in node.call_kwargs.items())
     for note in layer.notes if id(layer) not in layer_var else ():
-      body.append(f"    # {note}")
+      body += textwrap.wrap(note, WIDTH - 6, initial_indent="    # ", subsequent_indent="    # ")
     if calls[id(layer)] > 1:
       if id(layer) not in layer_var:
         lv = _identifier(layer.name, taken)
@@ -132,7 +133,9 @@ def generate(nodes: List[_ir.Node], outputs: List[_ir.Sym], names: Dict[str, obj
     entries.append(line if len(line) <= WIDTH else f'    "{path}":\n        {text},')
   names_text = "{\n" + "\n".join(entries) + "\n}"
   outputs_doc = "\n".join(f"    {i}: {n}" for i, n in enumerate(output_names))
-  return f'''"""Keras 3 model imported from the TF1 MetaGraph {_short(meta)!r} by keras_bridge.import_tf1_graph.
+  return f'''"""Keras 3 model imported from a TF1 MetaGraph by keras_bridge.import_tf1_graph.
+
+MetaGraph: {_short(meta)}
 
 Outputs, in order (the TF1 tensors they reproduce):
 {outputs_doc}
@@ -153,7 +156,7 @@ TF1_NAMES = {names_text}
 {_ABS_HELPER if uses_abs else ""}
 
 def build_model():
-    """Builds the model, with fresh weights; load the TF1 ones with keras_bridge.load_tf1_checkpoint."""
+    """Builds the model with fresh weights; load the TF1 ones with load_tf1_checkpoint."""
 {chr(10).join(body)}
 '''
 
@@ -164,4 +167,4 @@ def _string(text: str) -> str:
 
 
 def _short(path: str) -> str:
-  return path if len(path) < 60 else "..." + path[-57:]
+  return path if len(path) <= 85 else "..." + path[-82:]

@@ -228,7 +228,10 @@ class Evaluator:
     if op.type in RAW and not any(isinstance(v, Shadow) for v in controls):
       return self.run_handler(op, ins)
     if any(isinstance(v, Bad) for v in ins):
-      return [merge_bad(ins)] * n
+      bad = merge_bad(ins)
+      if op.type not in HANDLERS and op.type not in PASS_THROUGH and op.type not in MACROS:
+        bad = Bad(bad.errors + ((op.name, op.type, f"no Keras 3 equivalent is known for op type {op.type!r}"),))
+      return [bad] * n
     if any(isinstance(v, _ir.Dead) for v in ins + controls):
       return [_ir.DEAD] * n
     if any(isinstance(v, Shadow) for v in ins + controls):

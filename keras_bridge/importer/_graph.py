@@ -180,7 +180,7 @@ def default_io(graph: tf.Graph, feeds: Dict[str, object], inputs=None, outputs=N
   if inputs is None:
     reached = _placeholders_of([graph.get_tensor_by_name(n) for n in outputs])
     inputs = [p.name for p in reached if p.name not in feeds and p.name not in labels]
-    controls = [p for p in inputs if graph.get_tensor_by_name(p).shape.rank == 0 or
+    controls = [p for p in inputs if graph.get_tensor_by_name(p).shape.rank in (0, None) or
                 graph.get_tensor_by_name(p).dtype == tf.bool]
     if controls:
       raise ierr.GraphImportError(
