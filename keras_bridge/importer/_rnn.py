@@ -381,11 +381,26 @@ def _time_input(ev, loop, read):
         list(np.asarray(perm.value))[2:] != list(range(2, len(np.asarray(perm.value)))):
       raise Unsupported(f"the input of loop {loop.name!r} is transposed by {seq.op.name!r} other than "
                         f"batch <-> time")
-    value = ev.evaluate([seq.op.inputs[0]])[0]
-    return ev.sym(value), [seq.op.name, source.op.name], time
+    inp, ops = seq.op.inputs[0], [seq.op.name, source.op.name]
+    while inp.op.type == "Identity":
+      inp = inp.op.inputs[0]
+    backwards = False
+    if inp.op.type == "ReverseV2":
+      # bidirectional_dynamic_rnn's backward direction: the loop runs over the time-reversed input, which is
+      # what go_backwards=True does (the Keras layer's outputs, like the loop's, are in processing order).
+      axis = ev.evaluate([inp.op.inputs[1]])[0]
+      rank = inp.shape.rank
+      if not isinstance(axis, _ir.Known) or rank is None or sorted(
+          int(a) % rank for a in np.asarray(axis.value).reshape(-1)) != [1]:
+        raise Unsupported(f"the input of loop {loop.name!r} is reversed ({inp.op.name!r}) along other axes than "
+                          f"time")
+      ops.append(inp.op.name)
+      inp, backwards = inp.op.inputs[0], True
+    value = ev.evaluate([inp])[0]
+    return ev.sym(value), ops, time, backwards
   value = ev.evaluate([seq])[0]
   if isinstance(value, _ir.TimeMajor):
-    return value.sym, [source.op.name], time
+    return value.sym, [source.op.name], time, False
   raise Unsupported(f"the input of loop {loop.name!r} is time-major (time_major=True) from the inputs; "
                     f"a Keras RNN reads batch-major sequences")
 
@@ -452,7 +467,7 @@ def _analyse(ev, loop):
     t = x
   if not _same(loop, write.inputs[1], read.inputs[1]):
     raise Unsupported(f"loop {loop.name!r} writes its outputs at another index than it reads its inputs")
-  x_sym, input_ops, time_var = _time_input(ev, loop, read)
+  x_sym, input_ops, time_var, backwards = _time_input(ev, loop, read)
   used = {id(time_var), id(out_var)} | {id(v) for cell in cells for v in cell["states"]}
   for v in loop.vars:
     if id(v) in used:
@@ -480,6 +495,8 @@ def _analyse(ev, loop):
     else:
       weights = _transforms_gru(cell)
       config = {"units": u, "reset_after": False, "return_sequences": True, "return_state": True}
+    if backwards and k == 0:
+      config["go_backwards"] = True
     layer = ev.layer(cell["cls"], config, weights=weights, scope=_scope(cell))
     if cell["cls"] == "LSTM" and cell["forget_bias"]:
       layer.notes.append(f"TF1 forget_bias {cell['forget_bias']:g} folded into the forget part of the bias "
@@ -599,3 +616,15 @@ def strided_slice(ev, op, ins):
     raise Unsupported("a StridedSlice of an RNN's outputs other than the last step (outputs[:, -1, :])")
   ev.op_notes[op.name] = f"{x.node.layer.name} (final h: the last step of its outputs)"
   return _ir.Sym(x.node, 1, (x.shape[0], x.shape[-1]), x.dtype)
+
+
+@handles("Unpack")
+def unpack(ev, op, ins):
+  """`tf.unstack` of a tensor of the model: `static_rnn`'s time steps, which no Keras layer stands for."""
+  x = ins[0]
+  axis = op.get_attr("axis")
+  if isinstance(x, (_ir.Sym, _ir.Affine, _ir.TimeMajor)):
+    raise Unsupported(f"tf.unstack (axis {axis}) of a tensor computed from the inputs, as static_rnn does to "
+                      f"unroll a cell over time steps: the importer turns only dynamic_rnn loops into Keras "
+                      f"LSTM/GRU layers, and a cell unrolled step by step has no Keras layer")
+  raise Unsupported(f"tf.unstack of a {type(x).__name__}")

@@ -15,7 +15,8 @@ from tf1_reference import _compat
 
 v1 = tf.compat.v1
 
-RNN_MODELS = {"embedding_lstm": "layers.LSTM", "gru_classifier": "layers.GRU", "lstmcell_stacked": "layers.LSTM"}
+RNN_MODELS = {"embedding_lstm": "layers.LSTM", "gru_classifier": "layers.GRU", "lstmcell_stacked": "layers.LSTM",
+              "bidirectional_gru": "layers.GRU"}
 
 
 def _import(m):
@@ -33,6 +34,8 @@ def test_dynamic_rnn_becomes_keras_rnn(corpus, name, op_form):
   assert "Lambda" not in result.source
   if name == "lstmcell_stacked":
     assert result.source.count("layers.LSTM(") == 2
+  if name == "bidirectional_gru":  # the backward direction runs over the reversed input
+    assert result.source.count("layers.GRU(") == 2 and result.source.count("go_backwards=True") == 1
 
   # The transforms invert exactly: the Keras weights written back are the checkpoint's tensors.
   weights = canonical_weights(result.model)
@@ -80,11 +83,18 @@ def _sequence_length():
   return tf.identity(state, name="y").name
 
 
+def _static_rnn():
+  x = v1.placeholder(tf.float32, [None, 3, 2], name="x")
+  outputs, _ = _compat.static_rnn(_compat.BasicLSTMCell(4), tf.unstack(x, 3, axis=1), dtype=tf.float32)
+  return tf.identity(outputs[-1], name="y").name
+
+
 @pytest.mark.parametrize("op_form", corpus_lib.OP_FORMS)
 @pytest.mark.parametrize("build,inputs,reason", [
     (_peepholes, ["x:0"], "peephole"),
     (_sequence_length, ["x:0", "lengths:0"], "sequence_length"),
-], ids=["peepholes", "sequence_length"])
+    (_static_rnn, ["x:0"], "static_rnn"),
+], ids=["peepholes", "sequence_length", "static_rnn"])
 def test_refused(tmp_path, build, inputs, reason, op_form):
   prefix, output = _save(tmp_path / op_form, op_form, build)
   with pytest.raises(UnsupportedGraphError, match=reason):
