@@ -38,9 +38,9 @@ _EXPORTS = {
     "load_tf1_checkpoint": "_tf1_checkpoint",
     "save_tf1_checkpoint": "_tf1_checkpoint",
     # Conversion and inspection.
-    "convert_checkpoint": "_formats",
-    "ConversionReport": "_formats",
-    "detect_format": "_formats",
+    "convert_checkpoint": "_convert",
+    "ConversionReport": "_convert",
+    "detect_format": "_convert",
     "inspect_checkpoint": "_inspect",
     "CheckpointInfo": "_inspect",
     "diff_checkpoints": "_inspect",
