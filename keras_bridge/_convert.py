@@ -26,8 +26,8 @@ largest tensor. Checkpoints are written by TensorFlow's own `SaveV2` op into one
 joins by renaming, as a sharded checkpoint with one `.data`
 shard per batch. Keys and the object graph come from TensorFlow's own serializer
 (`tf.train.Checkpoint(model=model)`), and the `.weights.h5` file from Keras's own writer
-(`keras.src.saving.saving_lib`, through `keras_bridge._keras_private`), with the source tensors substituted for the model's values. Outputs are
-written under a temporary name in the destination directory and renamed into place.
+(`keras.src.saving.saving_lib`, through `keras_bridge._keras_private`), with the source tensors substituted for
+the model's values. Outputs are written under a temporary name in the destination directory and renamed into place.
 
 The pieces live in one module per format: `keras_bridge._bundle` (checkpoint files, the one atomic writer, the
 copy path), `keras_bridge._sstable` (the index table), `keras_bridge._object_graph` (object-based keys),

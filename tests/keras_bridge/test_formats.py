@@ -1,4 +1,5 @@
-"""Tests of keras_bridge._convert (and _bundle, _sstable): name-based (TF1) <-> object-based (TF2) <-> `.weights.h5` conversion.
+"""Tests of keras_bridge._convert (with _bundle and _sstable): name-based (TF1) <-> object-based (TF2) <->
+`.weights.h5` conversion.
 
 The checkpoints come from the 002_9773991e7c1a2830.txt DNN (`tf1_reference.dnn.build_dnn`) at small sizes;
 its Keras twin is `keras_bridge.models.dnn`. Issue 3, part 3 (conversion) and part 8 (the benchmark).
