@@ -20,7 +20,7 @@ def test_own_variables_and_sublayers():
   model = _model()
   assert [layer.name for layer in kp.sublayers(model)][-2:] == ["a", "b"]
   dense = model.get_layer("a")
-  assert [v.path for v in kp.own_variables(dense)] == ["a/kernel", "a/bias"]
+  assert [v.name for v in kp.own_variables(dense)] == ["kernel", "bias"]
   assert kp.own_variables(model) == []
 
 
