@@ -148,7 +148,7 @@ def _measure(spec: dict) -> dict:
   if method == "recipe":
     baseline = "after importing tensorflow"
   else:
-    from keras_bridge import _formats  # pylint: disable=g-import-not-at-top
+    import keras_bridge  # pylint: disable=g-import-not-at-top
     model = _model(spec["num_vars"], spec["n"])
     baseline = "after importing tensorflow, keras, keras_bridge and building the Keras model"
   cp_before = _cp_beside(src, dst)
@@ -161,9 +161,9 @@ def _measure(spec: dict) -> dict:
     variables = {key: tf.Variable(reader.get_tensor(key)) for key in reader.get_variable_to_dtype_map()}
     tf.train.Checkpoint(vars=variables).write(dst)
   elif method == "bridge_object":
-    _formats.convert_checkpoint(src, dst, model)
+    keras_bridge.convert_checkpoint(src, dst, model)
   else:
-    _formats.convert_checkpoint(src, dst + ".weights.h5", model)
+    keras_bridge.convert_checkpoint(src, dst + ".weights.h5", model)
   seconds = time.perf_counter() - start
   peak = _status("VmHWM") - base
   cp_after = _cp_beside(src, dst)

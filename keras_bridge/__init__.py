@@ -4,121 +4,94 @@
 - Convert and inspect: `convert_checkpoint` (name-based <-> object-based <-> `.weights.h5`), `inspect_checkpoint`,
   `diff_checkpoints`.
 - Optimizer state: `load_tf1_training_state`, `save_tf1_training_state` (see docs/OPTIMIZERS.md).
-- Proof: `compare_outputs`, `compare_training` and the twin builders of the equivalence harness.
-- `keras_bridge.models`: Keras 3 twins of every `tf1_reference` model.
+- Proof: `compare_outputs`, `compare_training`, the generic equivalence harness.
+- `keras_bridge.twins`: Keras 3 twins of every `tf1_reference` model (`keras_bridge.twins.models`, also
+  reachable as `keras_bridge.models`) and the fixtures that pair them with their TF1 graphs.
 
 Canonical weight paths and the default TF1 rules are described in `keras_bridge._naming`.
+
+The package is lazy: `import keras_bridge` imports neither TensorFlow nor Keras; each name imports its module
+on first use, so a script's flags and `--help` cost nothing and the core never loads `tf1_reference`.
 """
 
-from keras_bridge import models
-from keras_bridge._equivalence import affine_reuseable_twin
-from keras_bridge._equivalence import auto_reuse_twin
-from keras_bridge._equivalence import Comparison
-from keras_bridge._equivalence import compare_outputs
-from keras_bridge._equivalence import compare_training
-from keras_bridge._equivalence import compare_weights
-from keras_bridge._equivalence import copy_weights
-from keras_bridge._equivalence import copy_weights_via_checkpoint
-from keras_bridge._equivalence import CPU_FORWARD_TOL
-from keras_bridge._equivalence import CPU_TRAINING_TOL
-from keras_bridge._equivalence import dnn_twin
-from keras_bridge._equivalence import gan_twin
-from keras_bridge._equivalence import GPU_FORWARD_TOL
-from keras_bridge._equivalence import GPU_TRAINING_TOL
-from keras_bridge._equivalence import image_filter_twin
-from keras_bridge._equivalence import shared_fc_twin
-from keras_bridge._equivalence import TrainingComparison
-from keras_bridge._equivalence import Twin
-from keras_bridge._errors import CheckpointFormatError
-from keras_bridge._errors import CheckpointNotFoundError
-from keras_bridge._errors import Error
-from keras_bridge._errors import MappingError
-from keras_bridge._errors import OptimizerStateError
-from keras_bridge._errors import OutputExistsError
-from keras_bridge._formats import ConversionReport
-from keras_bridge._formats import convert_checkpoint
-from keras_bridge._formats import detect_format
-from keras_bridge._inspect import CheckpointDiff
-from keras_bridge._inspect import CheckpointInfo
-from keras_bridge._inspect import diff_checkpoints
-from keras_bridge._inspect import inspect_checkpoint
-from keras_bridge._mapping import build_mapping
-from keras_bridge._mapping import MappingReport
-from keras_bridge._mapping import Match
-from keras_bridge._naming import canonical_weights
-from keras_bridge._naming import DEFAULT_RULES
-from keras_bridge._optimizers import keras_optimizer_from_tf1
-from keras_bridge._optimizers import load_tf1_training_state
-from keras_bridge._optimizers import OptimizerStateReport
-from keras_bridge._optimizers import save_tf1_training_state
-from keras_bridge._optimizers import SlotMatch
-from keras_bridge._optimizers import tf1_optimizer_from_keras
-from keras_bridge._optimizers import tf1_optimizer_spec
-from keras_bridge._optimizers import TF1OptimizerSpec
-from keras_bridge._optimizers import TrainingStateReport
-from keras_bridge._tf1_checkpoint import checkpoint_format
-from keras_bridge._tf1_checkpoint import load_tf1_checkpoint
-from keras_bridge._tf1_checkpoint import read_variables
-from keras_bridge._tf1_checkpoint import resolve_checkpoint
-from keras_bridge._tf1_checkpoint import save_tf1_checkpoint
+import importlib
 
-__all__ = (
+# Public name -> the private module that defines it.
+_EXPORTS = {
     # Errors.
-    "Error",
-    "CheckpointFormatError",
-    "CheckpointNotFoundError",
-    "MappingError",
-    "OptimizerStateError",
-    "OutputExistsError",
+    "Error": "_errors",
+    "CheckpointFormatError": "_errors",
+    "CheckpointNotFoundError": "_errors",
+    "MappingError": "_errors",
+    "OptimizerStateError": "_errors",
+    "OutputExistsError": "_errors",
     # Naming and mapping.
-    "canonical_weights",
-    "DEFAULT_RULES",
-    "build_mapping",
-    "MappingReport",
-    "Match",
+    "canonical_weights": "_naming",
+    "DEFAULT_RULES": "_naming",
+    "build_mapping": "_mapping",
+    "MappingReport": "_mapping",
+    "Match": "_mapping",
     # Name-based (TF1) checkpoints.
-    "resolve_checkpoint",
-    "checkpoint_format",
-    "read_variables",
-    "load_tf1_checkpoint",
-    "save_tf1_checkpoint",
+    "resolve_checkpoint": "_tf1_checkpoint",
+    "checkpoint_format": "_tf1_checkpoint",
+    "read_variables": "_tf1_checkpoint",
+    "load_tf1_checkpoint": "_tf1_checkpoint",
+    "save_tf1_checkpoint": "_tf1_checkpoint",
     # Conversion and inspection.
-    "convert_checkpoint",
-    "ConversionReport",
-    "detect_format",
-    "inspect_checkpoint",
-    "CheckpointInfo",
-    "diff_checkpoints",
-    "CheckpointDiff",
+    "convert_checkpoint": "_convert",
+    "ConversionReport": "_convert",
+    "detect_format": "_convert",
+    "inspect_checkpoint": "_inspect",
+    "CheckpointInfo": "_inspect",
+    "diff_checkpoints": "_inspect",
+    "CheckpointDiff": "_inspect",
     # Optimizer state.
-    "load_tf1_training_state",
-    "save_tf1_training_state",
-    "keras_optimizer_from_tf1",
-    "tf1_optimizer_from_keras",
-    "tf1_optimizer_spec",
-    "TF1OptimizerSpec",
-    "TrainingStateReport",
-    "OptimizerStateReport",
-    "SlotMatch",
+    "load_tf1_training_state": "_optimizers",
+    "save_tf1_training_state": "_optimizers",
+    "keras_optimizer_from_tf1": "_optimizers",
+    "tf1_optimizer_from_keras": "_optimizers",
+    "tf1_optimizer_spec": "_optimizers",
+    "TF1OptimizerSpec": "_optimizers",
+    "TrainingStateReport": "_optimizers",
+    "OptimizerStateReport": "_optimizers",
+    "SlotMatch": "_optimizers",
     # Equivalence harness.
-    "Twin",
-    "Comparison",
-    "TrainingComparison",
-    "copy_weights",
-    "copy_weights_via_checkpoint",
-    "compare_weights",
-    "compare_outputs",
-    "compare_training",
-    "dnn_twin",
-    "image_filter_twin",
-    "shared_fc_twin",
-    "affine_reuseable_twin",
-    "auto_reuse_twin",
-    "gan_twin",
-    "CPU_FORWARD_TOL",
-    "CPU_TRAINING_TOL",
-    "GPU_FORWARD_TOL",
-    "GPU_TRAINING_TOL",
-    # Keras 3 twins.
-    "models",
-)
+    "Twin": "_equivalence",
+    "Comparison": "_equivalence",
+    "TrainingComparison": "_equivalence",
+    "copy_weights": "_equivalence",
+    "copy_weights_via_checkpoint": "_equivalence",
+    "compare_weights": "_equivalence",
+    "compare_outputs": "_equivalence",
+    "compare_training": "_equivalence",
+    "CPU_FORWARD_TOL": "_equivalence",
+    "CPU_TRAINING_TOL": "_equivalence",
+    "GPU_FORWARD_TOL": "_equivalence",
+    "GPU_TRAINING_TOL": "_equivalence",
+}
+
+# Submodules reachable as attributes: the twins subpackage and its `models` under its older name.
+_SUBMODULES = {"twins": "keras_bridge.twins", "models": "keras_bridge.twins.models"}
+
+# Names that moved to `keras_bridge.twins`; still reachable here, no longer part of `__all__`.
+_MOVED = {name: "keras_bridge.twins" for name in (
+    "dnn_twin", "image_filter_twin", "shared_fc_twin", "affine_reuseable_twin", "auto_reuse_twin", "gan_twin")}
+
+__all__ = tuple(_EXPORTS) + ("twins",)
+
+
+def __getattr__(name):
+  if name in _EXPORTS:
+    value = getattr(importlib.import_module(f"keras_bridge.{_EXPORTS[name]}"), name)
+  elif name in _SUBMODULES:
+    value = importlib.import_module(_SUBMODULES[name])
+  elif name in _MOVED:
+    value = getattr(importlib.import_module(_MOVED[name]), name)
+  else:
+    raise AttributeError(f"module 'keras_bridge' has no attribute {name!r}")
+  globals()[name] = value  # Later lookups skip __getattr__.
+  return value
+
+
+def __dir__():
+  return sorted(set(globals()) | set(__all__) | set(_SUBMODULES) | set(_MOVED))

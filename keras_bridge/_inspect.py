@@ -28,7 +28,10 @@ import h5py
 import numpy as np
 import tensorflow as tf
 
-from keras_bridge import _formats
+from keras_bridge import _bundle
+from keras_bridge import _convert
+from keras_bridge import _keras_h5
+from keras_bridge import _object_graph
 
 
 class TensorInfo(NamedTuple):
@@ -103,9 +106,9 @@ def _nbytes(shape, dtype, read) -> int:
   return int(np.prod(shape, dtype=np.int64)) * dtype.size
 
 
-def _object_paths(reader) -> Dict[str, str]:
+def _object_paths(bundle) -> Dict[str, str]:
   """`{checkpoint key: object path}` from the object graph of an object-based checkpoint."""
-  graph = _formats.object_graph_keys(reader.get_tensor(_formats.OBJECT_GRAPH_KEY))
+  graph = _object_graph.object_graph_keys(bundle.object_graph())
   return {key: path for (path, _), key in graph.items()}
 
 
@@ -123,25 +126,19 @@ def inspect_checkpoint(path) -> CheckpointInfo:
     CheckpointNotFoundError: nothing at `path`.
     CheckpointFormatError: not a checkpoint or HDF5 file, or unreadable.
   """
-  fmt, location = _formats.locate(path)
+  fmt, location, bundle = _convert.open_path(path)
   info = CheckpointInfo(path=str(path), location=location, format=fmt)
-  if fmt == _formats.KERAS_H5:
+  if fmt == _keras_h5.KERAS_H5:
     with h5py.File(location, "r") as f:
-      for key, (shape, dtype) in _formats.h5_datasets(location).items():
+      for key, (shape, dtype) in _keras_h5.h5_datasets(location).items():
         parent = f[key].parent
         layer = parent.attrs.get("name") if parent.name.endswith("/vars") else None
         info.tensors.append(TensorInfo(key, shape, dtype, _nbytes(shape, dtype, lambda k=key: f[k][()]),
                                        layer=layer))
     return info
-  reader = tf.train.load_checkpoint(location)
-  objects = _object_paths(reader) if fmt == _formats.OBJECT_BASED else {}
-  shapes = reader.get_variable_to_shape_map()
-  dtypes = reader.get_variable_to_dtype_map()
-  for key in sorted(shapes):
-    if key == _formats.OBJECT_GRAPH_KEY:
-      continue
-    shape, dtype = tuple(int(d) for d in shapes[key]), tf.as_dtype(dtypes[key]).name
-    info.tensors.append(TensorInfo(key, shape, dtype, _nbytes(shape, dtype, lambda k=key: reader.get_tensor(k)),
+  objects = _object_paths(bundle) if fmt == _bundle.OBJECT_BASED else {}
+  for key, (shape, dtype) in bundle.specs.items():
+    info.tensors.append(TensorInfo(key, shape, dtype, _nbytes(shape, dtype, lambda k=key: bundle.read_numpy(k)),
                                    object_path=objects.get(key)))
   return info
 
@@ -221,16 +218,16 @@ def _side(path, model, rules) -> _Side:
   if model is None:
     info = inspect_checkpoint(path)
     fmt, location = info.format, info.location
-    if fmt == _formats.KERAS_H5:
+    if fmt == _keras_h5.KERAS_H5:
       def read_h5(key):
         with h5py.File(location, "r") as f:
           return f[key][()]
       read = read_h5
     else:
-      read = tf.train.load_checkpoint(location).get_tensor
+      read = _bundle.open_bundle(location).read_numpy
     return _Side(fmt, location, {t.key: (t.shape, t.dtype) for t in info.tensors},
                  {t.key: (lambda k=t.key: read(k)) for t in info.tensors})
-  source = _formats.open_source(path, model, rules=rules, strict=False)
+  source = _convert.open_source(path, model, rules=rules, strict=False)
   name_of = {key: path for path, key in source.keys.items()}
   specs, read = {}, {}
   for key, spec in source.specs.items():

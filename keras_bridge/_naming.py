@@ -17,6 +17,8 @@ import re
 
 import keras
 
+from keras_bridge import _keras_private
+
 #: Default TF1 -> canonical rules: TF1's customary variable names become Keras's.
 DEFAULT_RULES = (
     (r"(^|/)(weights|W|w)$", r"\1kernel"),
@@ -37,11 +39,11 @@ def canonical_weights(model: keras.layers.Layer) -> "collections.OrderedDict[str
   seen = set()
 
   def walk(layer, prefix):
-    for var in list(layer._trainable_variables) + list(layer._non_trainable_variables):  # pylint: disable=protected-access
+    for var in _keras_private.own_variables(layer):
       if id(var) not in seen:
         seen.add(id(var))
         out[prefix + var.name] = var
-    for sub in layer._layers:  # pylint: disable=protected-access
+    for sub in _keras_private.sublayers(layer):
       walk(sub, prefix + sub.name + "/")
 
   walk(model, "")

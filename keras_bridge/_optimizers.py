@@ -33,10 +33,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge import _bundle
 from keras_bridge import _errors
+from keras_bridge import _keras_private
 from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint
+from keras_bridge import _tf_private
 
 v1 = tf.compat.v1
 
@@ -58,15 +61,7 @@ _TF1_CLASSES = {
     "Adagrad": v1.train.AdagradOptimizer,
 }
 #: TF1 slot names of one variable in creation order -> the Keras optimizer attribute holding that state.
-_KERAS_SLOT_ATTR = {
-    ("Momentum", "momentum"): "momentums",
-    ("Adam", "m"): "_momentums",
-    ("Adam", "v"): "_velocities",
-    ("RMSProp", "rms"): "_velocities",
-    ("RMSProp", "mg"): "_average_gradients",
-    ("RMSProp", "momentum"): "_momentums",
-    ("Adagrad", "accumulator"): "_accumulators",
-}
+_KERAS_SLOT_ATTR = _keras_private.SLOT_ATTRS
 #: Differences that remain after translation; listed in every report and in docs/OPTIMIZERS.md.
 _NOTES = {
     "Momentum": ("Keras SGD keeps velocity = -learning_rate * TF1 accumulation; the conversion uses the current "
@@ -213,12 +208,8 @@ def _from_tf1_instance(opt, beta_power_keys) -> TF1OptimizerSpec:
     raise _errors.OptimizerStateError(
         f"TF1 optimizer class {type(opt).__name__} is not supported. Expected one of "
         f"{', '.join(c.__name__ for c in _TF1_CLASSES.values())}.")
-  attrs = {"GradientDescent": {}, "Momentum": {"momentum": "_momentum", "use_nesterov": "_use_nesterov"},
-           "Adam": {"beta1": "_beta1", "beta2": "_beta2", "epsilon": "_epsilon"},
-           "RMSProp": {"decay": "_decay", "momentum": "_momentum", "epsilon": "_epsilon", "centered": "_centered"},
-           "Adagrad": {"initial_accumulator_value": "_initial_accumulator_value"}}[kind]
-  values = {k: getattr(opt, a) for k, a in attrs.items()}
-  lr = opt._lr if kind == "Adam" else opt._learning_rate  # pylint: disable=protected-access
+  values = _tf_private.tf1_optimizer_hparams(opt, kind)
+  lr = values.pop("learning_rate")
   tensors = [k for k, v in dict(values, learning_rate=lr).items() if not isinstance(v, (int, float, bool))]
   if tensors:
     raise _errors.OptimizerStateError(
@@ -253,8 +244,8 @@ def tf1_optimizer_from_keras(optimizer: keras.optimizers.Optimizer, *, name: Opt
         f"Adam, RMSprop or Adagrad.")
   problems = [f"{attr}={getattr(optimizer, attr)!r}" for attr in _UNSUPPORTED_KERAS
               if getattr(optimizer, attr, None) not in (None, False, 0)]
-  if not isinstance(optimizer._learning_rate, keras.Variable):  # pylint: disable=protected-access
-    problems.append(f"learning_rate={optimizer._learning_rate!r} (a schedule)")  # pylint: disable=protected-access
+  if not isinstance(_keras_private.learning_rate_value(optimizer), keras.Variable):
+    problems.append(f"learning_rate={_keras_private.learning_rate_value(optimizer)!r} (a schedule)")
   if getattr(optimizer, "amsgrad", False):
     problems.append("amsgrad=True")
   if cls is keras.optimizers.Adagrad and optimizer.epsilon != 0:
@@ -506,8 +497,7 @@ def _plan_group(scope, keras_opt, tf1_desc, model, report_weights, checkpoint_va
   report = OptimizerStateReport(scope=scope, tf1=spec, keras_optimizer=keras_opt, notes=[_NOTES[spec.kind]])
   plan = []
   if keras_opt.built:
-    index = keras_opt._trainable_variables_indices  # pylint: disable=protected-access
-    unknown = [p for p, v in weights.items() if keras_opt._var_key(v) not in index]  # pylint: disable=protected-access
+    unknown = [p for p, v in weights.items() if not _keras_private.tracks(keras_opt, v)]
     if unknown:
       problems.append(f"{where}: the Keras optimizer is already built for other variables; it does not track "
                       f"{unknown}. Fix: pass a new, unbuilt optimizer.")
@@ -584,13 +574,13 @@ def _plan_steps(where, spec, checkpoint_vars, reader, global_step_key, report, p
   """Sets report.iterations from the beta powers and global_step, which must agree."""
   sources = {}
   if global_step_key and global_step_key in checkpoint_vars:
-    sources[global_step_key] = int(reader.get_tensor(global_step_key))
+    sources[global_step_key] = int(reader.read_numpy(global_step_key))
   if spec.kind == "Adam":
     pair = _beta_pair(where, spec, checkpoint_vars, reader, problems)
     if pair is None:
       return
     for key, beta in zip(pair, (spec.hparams["beta1"], spec.hparams["beta2"])):
-      value = float(reader.get_tensor(key))
+      value = float(reader.read_numpy(key))
       steps = _steps_from_power(value, beta)
       if steps == -1:
         problems.append(f"{where}: {key!r} = {value!r} is not {beta}**(t+1) for any step t; expected the beta of "
@@ -628,7 +618,7 @@ def _beta_pair(where, spec, checkpoint_vars, reader, problems):
                     f"{sorted(k for k in checkpoint_vars if _mapping.is_step_key(k))}). Fix: the checkpoint was "
                     f"not written by AdamOptimizer; pass the optimizer that wrote it.")
     return None
-  values = {tuple(float(reader.get_tensor(k)) for k in pair) for pair in pairs}
+  values = {tuple(float(reader.read_numpy(k)) for k in pair) for pair in pairs}
   if len(values) > 1:
     problems.append(f"{where}: {len(pairs)} Adam beta-power pairs {pairs} with different values; which one is "
                     f"this optimizer's is ambiguous. Fix: pass tf1_optimizer=tf1_optimizer_spec(..., "
@@ -691,13 +681,14 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     >>> report = load_tf1_training_state(model, None, "run/", tf1_optimizer=net.optimizer)
     >>> optimizer = report.optimizer   # keras.optimizers.Adam, iterations == the TF1 step
   """
-  prefix = _tf1_checkpoint.resolve_checkpoint(path)
-  weights_report = _tf1_checkpoint.load_tf1_checkpoint(model, prefix, rules=rules, include=include,
+  bundle = _bundle.open_bundle(path)  # Opened once; every read below goes through it.
+  prefix = bundle.prefix
+  weights_report = _tf1_checkpoint.load_tf1_checkpoint(model, bundle, rules=rules, include=include,
                                                        exclude=exclude, dry_run=True)
   if strict:
     weights_report.raise_if_incomplete(model.name)
-  checkpoint_vars = _tf1_checkpoint.read_variables(prefix)
-  reader = tf.train.load_checkpoint(prefix)
+  checkpoint_vars = bundle.specs
+  reader = bundle
   problems, reports, plans = [], [], []
   for scope, keras_opt, tf1_desc in _group_scopes(optimizer, tf1_optimizer):
     report, plan = _plan_group(scope, keras_opt, tf1_desc, model, weights_report, checkpoint_vars, reader,
@@ -712,16 +703,15 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
   result = TrainingStateReport(weights=weights_report, optimizers=reports, checkpoint=prefix)
   if dry_run:
     return result
-  slot_values = _tf1_checkpoint._read_tensors(  # pylint: disable=protected-access
-      reader, prefix, [key for plan in plans for _, _, key in plan])
-  result.weights = _tf1_checkpoint.load_tf1_checkpoint(model, prefix, rules=rules, include=include,
+  slot_values = bundle.read_all([key for plan in plans for _, _, key in plan])
+  result.weights = _tf1_checkpoint.load_tf1_checkpoint(model, bundle, rules=rules, include=include,
                                                        exclude=exclude, strict=strict)
   for report, plan in zip(reports, plans):
     opt = report.keras_optimizer
     if not opt.built:
       opt.build(list(_scope_weights(model, report.scope).values()))
     for var, attr, key in plan:
-      slot = getattr(opt, attr)[opt._get_variable_index(var)]  # pylint: disable=protected-access
+      slot = _keras_private.slot_variables(opt, attr)[_keras_private.variable_index(opt, var)]
       slot.assign(np.asarray(_keras_value(report.tf1, attr, slot_values[key]), dtype=slot.dtype))
     opt.iterations.assign(report.iterations)
   result.assigned = True
@@ -773,8 +763,7 @@ def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     _check_same_hparams(where, spec, keras_opt, problems)
     if not keras_opt.built:
       keras_opt.build(list(weights.values()))
-    index = keras_opt._trainable_variables_indices  # pylint: disable=protected-access
-    unknown = [p for p, v in weights.items() if keras_opt._var_key(v) not in index]  # pylint: disable=protected-access
+    unknown = [p for p, v in weights.items() if not _keras_private.tracks(keras_opt, v)]
     if unknown or not weights:
       problems.append(f"{where}: it does not track the weights {unknown or '(none under ' + scope + '/)'}; pass "
                       f"the optimizer that trains them, with the scope of their canonical paths.")
@@ -784,10 +773,10 @@ def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
                                   notes=[_NOTES[spec.kind]])
     for path_, var in weights.items():
       tf1_key = _naming.apply_rules(path_, rules)
-      i = keras_opt._get_variable_index(var)  # pylint: disable=protected-access
+      i = _keras_private.variable_index(keras_opt, var)
       for n, role in enumerate(spec.slot_names):
         key, attr = spec.slot_key(tf1_key, n), _KERAS_SLOT_ATTR[(spec.kind, role)]
-        slots = getattr(keras_opt, attr)
+        slots = _keras_private.slot_variables(keras_opt, attr)
         if slots:
           extra[key] = np.asarray(_tf1_value(spec, attr, slots[i].numpy()), dtype=var.dtype)
           conversion = "tf1 = keras / -learning_rate" if attr == "momentums" else "copy"

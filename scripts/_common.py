@@ -209,15 +209,15 @@ _OBJECT_KERNEL_RE = re.compile(r"model/_operations/(\d+)/_kernel")
 
 def _kernel_shapes(path: str) -> Tuple[str, dict]:
   """`(format, {"hidden1/kernel": (shape, dtype), ...})` for a DNN in any of the three formats."""
-  from keras_bridge import _formats  # pylint: disable=g-import-not-at-top
+  from keras_bridge import _convert  # pylint: disable=g-import-not-at-top
   from keras_bridge import _inspect  # pylint: disable=g-import-not-at-top
   from keras_bridge import _tf1_checkpoint  # pylint: disable=g-import-not-at-top
 
-  fmt, location = _formats.locate(path)
-  if fmt == _formats.NAME_BASED:
+  fmt, location = _convert.locate(path)
+  if fmt == _convert.NAME_BASED:
     return fmt, _tf1_checkpoint.read_variables(location)
   info = _inspect.inspect_checkpoint(location)
-  if fmt == _formats.KERAS_H5:
+  if fmt == _convert.KERAS_H5:
     # Keras stores each layer's own name next to its variables; a Dense layer's vars/0 is its kernel.
     return fmt, {f"{t.layer}/kernel": (t.shape, t.dtype) for t in info.tensors
                  if t.key.endswith("/vars/0") and len(t.shape) == 2 and t.layer}
@@ -258,11 +258,11 @@ def model_for_checkpoint(model: str, path: str, *, n_inputs: Optional[int] = Non
   from keras_bridge import models  # pylint: disable=g-import-not-at-top
 
   if model == "gan":
-    from keras_bridge import _formats  # pylint: disable=g-import-not-at-top
+    from keras_bridge import _convert  # pylint: disable=g-import-not-at-top
     from keras_bridge import _tf1_checkpoint  # pylint: disable=g-import-not-at-top
 
-    fmt, location = _formats.locate(path)
-    variables = _tf1_checkpoint.read_variables(location) if fmt == _formats.NAME_BASED else {}
+    fmt, location = _convert.locate(path)
+    variables = _tf1_checkpoint.read_variables(location) if fmt == _convert.NAME_BASED else {}
     sizes = gan_sizes(variables, f"{fmt} {location!r}")
     gan = models.GAN(**sizes)
     gan([np.zeros((1, sizes["data_dim"]), np.float32), np.zeros((1, sizes["noise_dim"]), np.float32)])

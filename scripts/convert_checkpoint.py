@@ -16,16 +16,16 @@ from typing import List, Optional, Sequence, Tuple
 
 from absl import flags
 
-from keras_bridge import _formats
+from keras_bridge import _convert
 from scripts import _common
 from scripts import train_tf1
 
 _SRC = flags.DEFINE_string("src", None, "Source: checkpoint prefix, step prefix, directory with a 'checkpoint' "
                            "state file, or a .weights.h5 file.")
 _DST = flags.DEFINE_string("dst", None, "Output: a .weights.h5 path or a checkpoint prefix.")
-_SRC_FORMAT = flags.DEFINE_enum("src_format", None, list(_formats.FORMATS), "Expected source format; default: "
+_SRC_FORMAT = flags.DEFINE_enum("src_format", None, list(_convert.FORMATS), "Expected source format; default: "
                                 "detected.")
-_DST_FORMAT = flags.DEFINE_enum("dst_format", None, list(_formats.FORMATS), "Output format; default: keras-h5 "
+_DST_FORMAT = flags.DEFINE_enum("dst_format", None, list(_convert.FORMATS), "Output format; default: keras-h5 "
                                 "for a .weights.h5 --dst, object-based otherwise.")
 _RULES = flags.DEFINE_string("rules", None, "Renaming rules for TF1 keys: a file with one 'regex=replacement' "
                              "per line, or an inline comma-separated list of them.")
@@ -75,12 +75,12 @@ def convert(src: str, dst: str, *, model: str = "dnn", src_format: Optional[str]
   """Builds the model `src` belongs to (sizes read from `src`) and converts; returns `(report, sizes)`.
 
   Raises:
-    keras_bridge.Error: from `keras_bridge._formats.convert_checkpoint` (missing or unreadable source,
+    keras_bridge.Error: from `keras_bridge._convert.convert_checkpoint` (missing or unreadable source,
       same format on both sides, incomplete mapping, existing output).
   """
   keras_model, sizes = _common.model_for_checkpoint(model, src, n_inputs=n_inputs, n_outputs=n_outputs,
                                                     hidden_sizes=hidden_sizes)
-  report = _formats.convert_checkpoint(src, dst, keras_model, src_format=src_format, dst_format=dst_format,
+  report = _convert.convert_checkpoint(src, dst, keras_model, src_format=src_format, dst_format=dst_format,
                                        rules=rules, overwrite=overwrite, dry_run=dry_run, progress=progress)
   return report, sizes
 

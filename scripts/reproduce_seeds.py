@@ -18,7 +18,7 @@ _JSON = flags.DEFINE_string("report_json", None, "Also write the table as JSON t
 def report(only=None, out=sys.stdout):
   """Runs the examples and prints the table; returns the rows as dicts (status "OK", "erratum" or "FAILED")."""
   # The 004 Keras examples live in the bridge; importing the module registers their demos.
-  from keras_bridge import _keras_examples  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
+  from keras_bridge.twins import keras_examples  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
   from tf1_reference import _registry  # pylint: disable=g-import-not-at-top
 
   rows = []

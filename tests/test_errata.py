@@ -46,7 +46,7 @@ def test_pinning_tests_exist(eid):
 
 def test_every_demonstrated_erratum_has_an_entry():
   """The main job's table cites errata by id; each id is an entry of docs/ERRATA.md."""
-  from keras_bridge import _keras_examples  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
+  from keras_bridge.twins import keras_examples  # noqa: F401  # pylint: disable=g-import-not-at-top,unused-import
   from tf1_reference import _registry  # pylint: disable=g-import-not-at-top
 
   cited = {ex.erratum for ex in _registry.examples() if ex.erratum}

@@ -14,9 +14,22 @@ def test_keras_bridge_all_is_pinned():
       "keras_optimizer_from_tf1", "tf1_optimizer_from_keras", "tf1_optimizer_spec", "TF1OptimizerSpec",
       "TrainingStateReport", "OptimizerStateReport", "SlotMatch", "Twin", "Comparison", "TrainingComparison",
       "copy_weights", "copy_weights_via_checkpoint", "compare_weights", "compare_outputs", "compare_training",
-      "dnn_twin", "image_filter_twin", "shared_fc_twin", "affine_reuseable_twin", "auto_reuse_twin", "gan_twin",
-      "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL", "models",
+      "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL", "twins",
   ])
+
+
+def test_keras_bridge_twins_all_is_pinned():
+  assert sorted(keras_bridge.twins.__all__) == sorted([
+      "models", "dnn_twin", "image_filter_twin", "shared_fc_twin", "affine_reuseable_twin", "auto_reuse_twin",
+      "gan_twin",
+  ])
+
+
+def test_moved_names_still_resolve():
+  """`keras_bridge.models` and the twin builders moved to `keras_bridge.twins`; the old names still work."""
+  assert keras_bridge.models is keras_bridge.twins.models
+  assert keras_bridge.dnn_twin is keras_bridge.twins.dnn_twin
+  assert "load_tf1_checkpoint" in dir(keras_bridge) and "models" in dir(keras_bridge)
 
 
 def test_tf1_reference_all_is_pinned():
@@ -34,7 +47,7 @@ def test_tf1_reference_all_is_pinned():
 
 
 def test_every_exported_name_resolves():
-  for package in (keras_bridge, tf1_reference):
+  for package in (keras_bridge, keras_bridge.twins, tf1_reference):
     for name in package.__all__:
       assert getattr(package, name) is not None, f"{package.__name__}.{name}"
 

@@ -12,16 +12,17 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _equivalence as eq
+from keras_bridge import twins
 
 pytestmark = pytest.mark.gpu
 
 TWINS = [
-    pytest.param(eq.dnn_twin, id="dnn_002"),
-    pytest.param(eq.image_filter_twin, id="image_filter_001"),
-    pytest.param(eq.shared_fc_twin, id="shared_fc_000"),
-    pytest.param(eq.affine_reuseable_twin, id="affine_reuseable_003"),
-    pytest.param(eq.auto_reuse_twin, id="auto_reuse_004"),
-    pytest.param(eq.gan_twin, id="gan_003"),
+    pytest.param(twins.dnn_twin, id="dnn_002"),
+    pytest.param(twins.image_filter_twin, id="image_filter_001"),
+    pytest.param(twins.shared_fc_twin, id="shared_fc_000"),
+    pytest.param(twins.affine_reuseable_twin, id="affine_reuseable_003"),
+    pytest.param(twins.auto_reuse_twin, id="auto_reuse_004"),
+    pytest.param(twins.gan_twin, id="gan_003"),
 ]
 
 

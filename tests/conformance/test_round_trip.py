@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_bridge import _equivalence
+from keras_bridge import twins
 from keras_bridge import load_tf1_checkpoint
 from keras_bridge import MappingError
 from keras_bridge import models
@@ -38,13 +38,13 @@ def _from_twin(build):
 
 
 CASES = [
-    pytest.param(_from_twin(_equivalence.dnn_twin), id="002_dnn"),
+    pytest.param(_from_twin(twins.dnn_twin), id="002_dnn"),
     pytest.param(_transfer_twin, id="002_transfer_dnn"),
-    pytest.param(_from_twin(_equivalence.image_filter_twin), id="001_image_filter"),
-    pytest.param(_from_twin(_equivalence.shared_fc_twin), id="000_shared_fc"),
-    pytest.param(_from_twin(_equivalence.affine_reuseable_twin), id="003_affine_reuseable"),
-    pytest.param(_from_twin(_equivalence.auto_reuse_twin), id="004_auto_reuse"),
-    pytest.param(_from_twin(_equivalence.gan_twin), id="003_gan"),
+    pytest.param(_from_twin(twins.image_filter_twin), id="001_image_filter"),
+    pytest.param(_from_twin(twins.shared_fc_twin), id="000_shared_fc"),
+    pytest.param(_from_twin(twins.affine_reuseable_twin), id="003_affine_reuseable"),
+    pytest.param(_from_twin(twins.auto_reuse_twin), id="004_auto_reuse"),
+    pytest.param(_from_twin(twins.gan_twin), id="003_gan"),
 ]
 
 

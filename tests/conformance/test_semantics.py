@@ -17,6 +17,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _equivalence as eq
+from keras_bridge import twins
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint
 from keras_bridge import models
@@ -44,7 +45,7 @@ def _xent_step(model, learning_rate, clip_value=None):
 
 def _var_list_twin():
   """002 DNN; TF1 trains `var_list` = hidden2, hidden3, outputs; Keras freezes hidden1."""
-  twin = eq.dnn_twin(N_IN, N_OUT, HIDDEN, learning_rate=LR, threshold=None)
+  twin = twins.dnn_twin(N_IN, N_OUT, HIDDEN, learning_rate=LR, threshold=None)
   graph = twin.session.graph
   with graph.as_default():
     var_list = [v for v in v1.trainable_variables() if not v.op.name.startswith("hidden1/")]
@@ -112,7 +113,7 @@ def test_frozen_variables_unchanged_on_both_sides_others_equal(build, tf1_traina
 
 def test_gan_two_var_lists_two_optimizers_one_step_each_side():
   """003 GAN: train_discriminator then train_generator (TF1) == discriminator_step then generator_step (Keras)."""
-  with eq.gan_twin(d_learning_rate=0.1, g_learning_rate=0.2) as twin:
+  with twins.gan_twin(d_learning_rate=0.1, g_learning_rate=0.2) as twin:
     eq.copy_weights(twin)
     gan = twin.model
     (x_real, z), _ = twin.sample(np.random.default_rng(0), 16)
@@ -139,7 +140,7 @@ def test_gan_two_var_lists_two_optimizers_one_step_each_side():
 
 def test_gan_train_step_equals_one_tf1_step():
   """003 GAN: `GAN.train_step((x_real, z))` is one TF1 step (both ops, same feed), to 1e-6."""
-  with eq.gan_twin() as twin:
+  with twins.gan_twin() as twin:
     eq.copy_weights(twin)
     result = eq.compare_training(twin, [twin.sample(np.random.default_rng(1), 16)])
     assert result.max_abs_diff <= 1e-6

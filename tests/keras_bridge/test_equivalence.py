@@ -7,18 +7,19 @@ import numpy as np
 import pytest
 
 from keras_bridge import _equivalence as eq
+from keras_bridge import twins
 from keras_bridge import _errors
 from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import models
 
 TWINS = [
-    pytest.param(eq.dnn_twin, id="dnn_002"),
-    pytest.param(eq.image_filter_twin, id="image_filter_001"),
-    pytest.param(eq.shared_fc_twin, id="shared_fc_000"),
-    pytest.param(eq.affine_reuseable_twin, id="affine_reuseable_003"),
-    pytest.param(eq.auto_reuse_twin, id="auto_reuse_004"),
-    pytest.param(eq.gan_twin, id="gan_003"),
+    pytest.param(twins.dnn_twin, id="dnn_002"),
+    pytest.param(twins.image_filter_twin, id="image_filter_001"),
+    pytest.param(twins.shared_fc_twin, id="shared_fc_000"),
+    pytest.param(twins.affine_reuseable_twin, id="affine_reuseable_003"),
+    pytest.param(twins.auto_reuse_twin, id="auto_reuse_004"),
+    pytest.param(twins.gan_twin, id="gan_003"),
 ]
 
 
@@ -70,14 +71,14 @@ def test_five_sgd_steps_agree_to_1e_5(build):
 
 
 @pytest.mark.parametrize("build, keys", [
-    pytest.param(eq.dnn_twin, ["hidden1/bias", "hidden1/kernel", "hidden2/bias", "hidden2/kernel", "hidden3/bias",
+    pytest.param(twins.dnn_twin, ["hidden1/bias", "hidden1/kernel", "hidden2/bias", "hidden2/kernel", "hidden3/bias",
                                "hidden3/kernel", "outputs/bias", "outputs/kernel"], id="dnn_002"),
-    pytest.param(eq.image_filter_twin, ["model/conv1/biases", "model/conv1/weights", "model/conv2/biases",
+    pytest.param(twins.image_filter_twin, ["model/conv1/biases", "model/conv1/weights", "model/conv2/biases",
                                         "model/conv2/weights"], id="image_filter_001"),
-    pytest.param(eq.shared_fc_twin, ["fully_connected_1/biases", "fully_connected_1/weights"], id="shared_fc_000"),
-    pytest.param(eq.affine_reuseable_twin, ["n2/W", "n2/b"], id="affine_reuseable_003"),
-    pytest.param(eq.auto_reuse_twin, ["shared/bias", "shared/weights"], id="auto_reuse_004"),
-    pytest.param(eq.gan_twin, ["discriminator/hidden/bias", "discriminator/hidden/kernel",
+    pytest.param(twins.shared_fc_twin, ["fully_connected_1/biases", "fully_connected_1/weights"], id="shared_fc_000"),
+    pytest.param(twins.affine_reuseable_twin, ["n2/W", "n2/b"], id="affine_reuseable_003"),
+    pytest.param(twins.auto_reuse_twin, ["shared/bias", "shared/weights"], id="auto_reuse_004"),
+    pytest.param(twins.gan_twin, ["discriminator/hidden/bias", "discriminator/hidden/kernel",
                                "discriminator/output/bias", "discriminator/output/kernel",
                                "generator/hidden/bias", "generator/hidden/kernel", "generator/output/bias",
                                "generator/output/kernel"], id="gan_003"),
@@ -96,11 +97,11 @@ def test_reference_saver_checkpoint_loads_with_zero_misses(build, keys, tmp_path
 
 def test_dnn_gradient_clipping_is_replicated_and_matters():
   """002 clips gradients to [-threshold, threshold]; SGD(clipvalue=) matches it, no clipping does not."""
-  with eq.dnn_twin(threshold=0.01, learning_rate=0.5) as twin:
+  with twins.dnn_twin(threshold=0.01, learning_rate=0.5) as twin:
     eq.copy_weights(twin)
     batches = [twin.sample(np.random.default_rng(4), 8) for _ in range(2)]
     assert eq.compare_training(twin, batches).max_abs_diff <= eq.CPU_TRAINING_TOL
-  with eq.dnn_twin(threshold=0.01, learning_rate=0.5) as twin:
+  with twins.dnn_twin(threshold=0.01, learning_rate=0.5) as twin:
     xent = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     unclipped = eq.sgd_step(twin.model, lambda x, y: xent(y[0], twin.model(x[0])), 0.5, clip_value=None)
     twin = dataclasses.replace(twin, keras_step=unclipped)
@@ -110,7 +111,7 @@ def test_dnn_gradient_clipping_is_replicated_and_matters():
 
 def test_compare_outputs_localizes_a_difference_to_its_layer():
   """Per-layer comparison: perturbing hidden2's bias leaves hidden1 equal and shows up from hidden2 on."""
-  with eq.dnn_twin() as twin:
+  with twins.dnn_twin() as twin:
     eq.copy_weights(twin)
     bias = twin.model.get_layer("hidden2").bias
     bias.assign(bias.numpy() + 0.5)
@@ -123,7 +124,7 @@ def test_compare_outputs_localizes_a_difference_to_its_layer():
 
 def test_copy_weights_refuses_a_misnamed_twin_and_assigns_nothing():
   """A twin whose layer is named differently: MappingError lists both sides; the model is untouched."""
-  with eq.dnn_twin() as twin:
+  with twins.dnn_twin() as twin:
     model = models.dnn(20, 5, (16, 12, 8))
     model.get_layer("hidden3").name = "hidden_3"
     before = [w.numpy() for w in model.weights]
@@ -139,7 +140,7 @@ def test_copy_weights_refuses_a_misnamed_twin_and_assigns_nothing():
 
 def test_user_rules_map_renamed_layers():
   """`Twin.rules` go to the mapping engine before the default rules."""
-  with eq.dnn_twin() as twin:
+  with twins.dnn_twin() as twin:
     model = models.dnn(20, 5, (16, 12, 8))
     model.get_layer("hidden3").name = "hidden_3"
     twin = dataclasses.replace(twin, model=model, rules=((r"^hidden3/", "hidden_3/"),))
@@ -153,7 +154,7 @@ def test_user_rules_map_renamed_layers():
 def test_image_filter_all_share_modes_give_one_variable_set():
   """001: reuse_true, reuse_variables and scope_object all build the 4 variables the Keras block owns."""
   for share in ("reuse_true", "reuse_variables", "scope_object"):
-    with eq.image_filter_twin(share=share) as twin:
+    with twins.image_filter_twin(share=share) as twin:
       assert [v.name for v in twin.variables] == ["model/conv1/weights:0", "model/conv1/biases:0",
                                                   "model/conv2/weights:0", "model/conv2/biases:0"]
       eq.copy_weights(twin)

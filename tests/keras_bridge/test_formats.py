@@ -1,4 +1,5 @@
-"""Tests of keras_bridge._formats: name-based (TF1) <-> object-based (TF2) <-> `.weights.h5` conversion.
+"""Tests of keras_bridge._convert (with _bundle and _sstable): name-based (TF1) <-> object-based (TF2) <->
+`.weights.h5` conversion.
 
 The checkpoints come from the 002_9773991e7c1a2830.txt DNN (`tf1_reference.dnn.build_dnn`) at small sizes;
 its Keras twin is `keras_bridge.models.dnn`. Issue 3, part 3 (conversion) and part 8 (the benchmark).
@@ -16,7 +17,9 @@ import tensorflow as tf
 
 from benchmarks import convert as convert_benchmark
 from keras_bridge import _errors
-from keras_bridge import _formats
+from keras_bridge import _bundle
+from keras_bridge import _convert
+from keras_bridge import _sstable
 from keras_bridge import models
 from tf1_reference import dnn
 
@@ -60,9 +63,9 @@ def test_round_trip_tf1_object_h5_tf1_is_bit_exact_and_restores_in_the_tf1_graph
   the TF1 graph's own Saver restores the result."""
   model = _twin()
   original = _tensors(tf1_ckpt)
-  assert _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", model).method == "copy"
-  _formats.convert_checkpoint(tmp_path / "obj" / "ckpt", tmp_path / "keras" / "dnn.weights.h5", model)
-  report = _formats.convert_checkpoint(tmp_path / "keras" / "dnn.weights.h5", tmp_path / "back" / "model.ckpt",
+  assert _convert.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", model).method == "copy"
+  _convert.convert_checkpoint(tmp_path / "obj" / "ckpt", tmp_path / "keras" / "dnn.weights.h5", model)
+  report = _convert.convert_checkpoint(tmp_path / "keras" / "dnn.weights.h5", tmp_path / "back" / "model.ckpt",
                                        model, dst_format="name-based")
   assert report.src_format == "keras-h5" and report.dst_format == "name-based"
   back = _tensors(str(tmp_path / "back" / "model.ckpt"))
@@ -78,7 +81,7 @@ def test_round_trip_tf1_object_h5_tf1_is_bit_exact_and_restores_in_the_tf1_graph
 def test_object_output_restores_with_assert_consumed(tf1_ckpt, tmp_path):
   """TF1 -> object-based: `tf.train.Checkpoint(model=twin).restore(dst).assert_consumed()` passes and the
   twin holds the TF1 values; the keys are those `Checkpoint.save` writes."""
-  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
+  report = _convert.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
   assert report.skipped == ["global_step"]
   assert [t.dst_key for t in report.tensors if not t.src_key] == ["save_counter/.ATTRIBUTES/VARIABLE_VALUE"]
   assert [t.dst_key for t in report.tensors if t.src_key][:2] == [
@@ -94,12 +97,12 @@ def test_object_output_restores_with_assert_consumed(tf1_ckpt, tmp_path):
 
 def test_object_output_without_save_counter_reads_with_assert_consumed(tf1_ckpt, tmp_path):
   """`save_counter=None` writes what `Checkpoint.write` writes, which `Checkpoint.read` consumes."""
-  assert _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin(), save_counter=None).method == "copy"
+  assert _convert.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin(), save_counter=None).method == "copy"
   assert "save_counter/.ATTRIBUTES/VARIABLE_VALUE" not in _tensors(str(tmp_path / "ckpt"))
   twin = _twin()
   tf.train.Checkpoint(model=twin).read(str(tmp_path / "ckpt")).assert_consumed()
   _weights_equal_tf1(twin, _tensors(tf1_ckpt))
-  assert _formats.convert_checkpoint(tmp_path / "ckpt", tmp_path / "x.weights.h5", _twin()).method == "stream"
+  assert _convert.convert_checkpoint(tmp_path / "ckpt", tmp_path / "x.weights.h5", _twin()).method == "stream"
 
 
 def _h5_structure(path):
@@ -117,7 +120,7 @@ def test_h5_output_has_keras_layout_and_loads_with_load_weights(tf1_ckpt, tmp_pa
   `twin.load_weights` loads the TF1 values."""
   model = _twin()
   dst = tmp_path / "dnn.weights.h5"
-  report = _formats.convert_checkpoint(tf1_ckpt, dst, model)
+  report = _convert.convert_checkpoint(tf1_ckpt, dst, model)
   assert [t.dst_key for t in report.tensors][:2] == ["layers/dense/vars/0", "layers/dense/vars/1"]
   model.save_weights(str(tmp_path / "keras.weights.h5"))
   assert _h5_structure(dst) == _h5_structure(tmp_path / "keras.weights.h5")
@@ -132,7 +135,7 @@ def test_compiled_model_optimizer_state_is_written_from_the_model(tf1_ckpt, tmp_
   model = _twin()
   model.compile(optimizer="adam", loss="mse")
   model.optimizer.build(model.trainable_variables)
-  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", model)
+  report = _convert.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", model)
   assert "model/optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE" in [t.dst_key for t in report.tensors
                                                                       if not t.src_key]
   twin = _twin()
@@ -143,7 +146,7 @@ def test_compiled_model_optimizer_state_is_written_from_the_model(tf1_ckpt, tmp_
 
 
 def test_dry_run_checks_everything_and_writes_nothing(tf1_ckpt, tmp_path):
-  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "out" / "ckpt", _twin(), dry_run=True)
+  report = _convert.convert_checkpoint(tf1_ckpt, tmp_path / "out" / "ckpt", _twin(), dry_run=True)
   assert report.dry_run and len(report.tensors) == 7  # 6 weights + save_counter.
   assert report.mapping.ok and report.mapping.step_keys == ["global_step"]
   assert not (tmp_path / "out").exists()
@@ -155,25 +158,25 @@ def test_dry_run_checks_everything_and_writes_nothing(tf1_ckpt, tmp_path):
 def test_existing_output_is_refused_without_overwrite(tf1_ckpt, tmp_path, dst, kwargs):
   """Issue 3 part 7: outputs are never silently replaced; overwrite=True replaces them."""
   dst = tmp_path / "out" / dst
-  _formats.convert_checkpoint(tf1_ckpt, dst, _twin(), **kwargs)
+  _convert.convert_checkpoint(tf1_ckpt, dst, _twin(), **kwargs)
   before = {p: os.path.getmtime(p) for p in glob.glob(str(dst) + "*")}
   with pytest.raises(_errors.OutputExistsError, match="overwrite=True"):
-    _formats.convert_checkpoint(tf1_ckpt, dst, _twin(), **kwargs)
+    _convert.convert_checkpoint(tf1_ckpt, dst, _twin(), **kwargs)
   assert {p: os.path.getmtime(p) for p in glob.glob(str(dst) + "*")} == before
-  _formats.convert_checkpoint(tf1_ckpt, dst, _twin(), overwrite=True, **kwargs)
+  _convert.convert_checkpoint(tf1_ckpt, dst, _twin(), overwrite=True, **kwargs)
   assert sorted(os.listdir(tmp_path / "out")) == sorted(os.path.basename(p) for p in before)  # No temp files.
 
 
 def test_wrong_src_format_names_file_found_expected_and_flag(tf1_ckpt, tmp_path):
   """Issue 3 part 7: an object-based checkpoint where a name-based one is expected, and the reverse."""
-  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj", _twin())
+  _convert.convert_checkpoint(tf1_ckpt, tmp_path / "obj", _twin())
   with pytest.raises(_errors.CheckpointFormatError) as e:
-    _formats.convert_checkpoint(tmp_path / "obj", tmp_path / "x.weights.h5", _twin(), src_format="name-based")
+    _convert.convert_checkpoint(tmp_path / "obj", tmp_path / "x.weights.h5", _twin(), src_format="name-based")
   message = str(e.value)
   assert str(tmp_path / "obj") in message and "is a object-based checkpoint" in message
   assert "src_format='name-based'" in message and "src_format='object-based'" in message
   with pytest.raises(_errors.CheckpointFormatError, match="is a name-based checkpoint.*load_tf1_checkpoint"):
-    _formats.convert_checkpoint(tf1_ckpt, tmp_path / "y", _twin(), src_format="object-based")
+    _convert.convert_checkpoint(tf1_ckpt, tmp_path / "y", _twin(), src_format="object-based")
   assert not glob.glob(str(tmp_path / "x.weights.h5*")) and not glob.glob(str(tmp_path / "y*"))
 
 
@@ -181,14 +184,14 @@ def test_mismatched_model_lists_every_problem_and_writes_nothing(tf1_ckpt, tmp_p
   """A model of other sizes: one MappingError lists every shape mismatch; no output, no temp file."""
   wrong = models.dnn(N_INPUTS, N_OUTPUTS, (7, 5))
   with pytest.raises(_errors.MappingError) as e:
-    _formats.convert_checkpoint(tf1_ckpt, tmp_path / "out" / "ckpt", wrong)
+    _convert.convert_checkpoint(tf1_ckpt, tmp_path / "out" / "ckpt", wrong)
   assert "'hidden1/kernel' has shape (8, 6)" in str(e.value) and "'hidden1/bias' has shape (6,)" in str(e.value)
   assert "'hidden2/kernel' has shape (6, 5)" in str(e.value)
   assert not (tmp_path / "out").exists()
 
-  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "k.weights.h5", _twin())
+  _convert.convert_checkpoint(tf1_ckpt, tmp_path / "k.weights.h5", _twin())
   with pytest.raises(_errors.MappingError, match=r"(?s)'hidden1/kernel' is \(8, 7\).*'hidden2/kernel'"):
-    _formats.convert_checkpoint(tmp_path / "k.weights.h5", tmp_path / "out" / "ckpt", wrong)
+    _convert.convert_checkpoint(tmp_path / "k.weights.h5", tmp_path / "out" / "ckpt", wrong)
   assert not (tmp_path / "out").exists()
 
 
@@ -199,10 +202,10 @@ def test_truncated_source_data_fails_before_anything_is_in_place(tf1_ckpt, tmp_p
   with open(data, "r+b") as f:
     f.truncate(os.path.getsize(data) // 2)
   with pytest.raises(_errors.CheckpointFormatError, match="truncated or corrupt"):
-    _formats.convert_checkpoint(tf1_ckpt, tmp_path / "out" / "ckpt", _twin())
+    _convert.convert_checkpoint(tf1_ckpt, tmp_path / "out" / "ckpt", _twin())
   assert not (tmp_path / "out").exists()
   with pytest.raises(_errors.CheckpointFormatError, match="truncated or corrupt"):
-    _formats.convert_checkpoint(tf1_ckpt, tmp_path / "h5" / "x.weights.h5", _twin())
+    _convert.convert_checkpoint(tf1_ckpt, tmp_path / "h5" / "x.weights.h5", _twin())
   assert os.listdir(tmp_path / "h5") == []
 
 
@@ -213,34 +216,34 @@ def test_truncated_source_data_fails_before_anything_is_in_place(tf1_ckpt, tmp_p
 ], ids=["h5_suffix_other_format", "h5_format_without_suffix", "unknown_format"])
 def test_bad_destination_format(tf1_ckpt, tmp_path, dst, dst_format, message):
   with pytest.raises(_errors.CheckpointFormatError, match=message):
-    _formats.convert_checkpoint(tf1_ckpt, tmp_path / dst, _twin(), dst_format=dst_format)
+    _convert.convert_checkpoint(tf1_ckpt, tmp_path / dst, _twin(), dst_format=dst_format)
 
 
 def test_same_format_is_refused(tf1_ckpt, tmp_path):
   with pytest.raises(_errors.CheckpointFormatError, match="already name-based"):
-    _formats.convert_checkpoint(tf1_ckpt, tmp_path / "c", _twin(), dst_format="name-based")
+    _convert.convert_checkpoint(tf1_ckpt, tmp_path / "c", _twin(), dst_format="name-based")
 
 
 def test_name_based_output_uses_rules_for_slim_names(tf1_ckpt, tmp_path):
   """Canonical -> TF1 rules as in `save_tf1_checkpoint`: `kernel`/`bias` become slim's `weights`/`biases`,
   and the default rules map them back on the way in."""
   slim_rules = [(r"/kernel$", "/weights"), (r"/bias$", "/biases")]
-  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj", _twin())
-  _formats.convert_checkpoint(tmp_path / "obj", tmp_path / "slim" / "model.ckpt", _twin(), dst_format="name-based",
+  _convert.convert_checkpoint(tf1_ckpt, tmp_path / "obj", _twin())
+  _convert.convert_checkpoint(tmp_path / "obj", tmp_path / "slim" / "model.ckpt", _twin(), dst_format="name-based",
                               rules=slim_rules)
   slim = _tensors(str(tmp_path / "slim" / "model.ckpt"))
   assert sorted(slim) == ["hidden1/biases", "hidden1/weights", "hidden2/biases", "hidden2/weights",
                           "outputs/biases", "outputs/weights"]
-  report = _formats.convert_checkpoint(tmp_path / "slim" / "model.ckpt", tmp_path / "k.weights.h5", _twin())
+  report = _convert.convert_checkpoint(tmp_path / "slim" / "model.ckpt", tmp_path / "k.weights.h5", _twin())
   assert report.mapping.ok and report.tensors[0].src_key == "hidden1/weights"
 
 
 def test_large_tensors_are_written_in_batches(tf1_ckpt, tmp_path, monkeypatch):
   """Streaming: with a batch limit below the tensor sizes every tensor gets its own data shard, and the
   merged checkpoint is still one valid checkpoint."""
-  monkeypatch.setattr(_formats, "_BATCH_BYTES", 1)
-  monkeypatch.setattr(_formats, "_COPY_MIN_REFERENCED", 2.0)  # No source can qualify for the copy path.
-  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin())
+  monkeypatch.setattr(_bundle, "BATCH_BYTES", 1)
+  monkeypatch.setattr(_bundle, "_COPY_MIN_REFERENCED", 2.0)  # No source can qualify for the copy path.
+  report = _convert.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin())
   assert report.method == "stream" and "less than 200%" in report.stream_reason
   assert len(glob.glob(str(tmp_path / "ckpt.data-*"))) == 8  # 6 weights, save_counter, object graph.
   twin = _twin()
@@ -264,7 +267,7 @@ def test_copy_path_copies_the_data_files_and_rewrites_only_the_index(tf1_ckpt, t
   """TF1 -> object-based copies the source's `.data` bytes as they are (the tensors' bytes are the same in
   both formats); the new index gives them the keys `Checkpoint.save` writes. `global_step` stays in the
   copied shard, referenced by no key; the output shares no inode with the source."""
-  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
+  report = _convert.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
   assert report.method == "copy" and report.stream_reason == "" and report.unreferenced_bytes == 8
   assert "(copy)" in str(report) and report.to_dict()["method"] == "copy"
   out = str(tmp_path / "obj" / "ckpt")
@@ -292,7 +295,7 @@ def test_mostly_unreferenced_source_is_streamed_and_still_restores(tf1_ckpt, tmp
   output does not carry the dead bytes; the report says why."""
   src = _with_extra(tf1_ckpt, str(tmp_path / "big" / "model.ckpt"),
                     {"embedding/table": np.ones((100, 100), np.float32)})
-  report = _formats.convert_checkpoint(src, tmp_path / "obj" / "ckpt", _twin(), exclude=["embedding"])
+  report = _convert.convert_checkpoint(src, tmp_path / "obj" / "ckpt", _twin(), exclude=["embedding"])
   assert report.method == "stream" and "data bytes are model weights" in report.stream_reason
   assert "embedding/table" in report.skipped and "(stream: only" in str(report)
   assert sum(os.path.getsize(p) for p in glob.glob(str(tmp_path / "obj" / "ckpt.data-*"))) < 4000
@@ -306,8 +309,8 @@ def test_unreadable_index_falls_back_to_streaming(tf1_ckpt, tmp_path, monkeypatc
   streams instead of failing."""
   def refuse(path):
     raise ValueError("compressed block (type 1)")
-  monkeypatch.setattr(_formats, "_read_table", refuse)
-  report = _formats.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin())
+  monkeypatch.setattr(_sstable, "read_table", refuse)
+  report = _convert.convert_checkpoint(tf1_ckpt, tmp_path / "ckpt", _twin())
   assert report.method == "stream" and "compressed block" in report.stream_reason
   twin = _twin()
   tf.train.Checkpoint(model=twin).restore(str(tmp_path / "ckpt")).assert_consumed()
@@ -319,7 +322,7 @@ def test_sstable_round_trip_is_read_by_tensorflow(tf1_ckpt, tmp_path):
   unchanged (same records) reads back the same tensors."""
   for path in glob.glob(tf1_ckpt + ".data-*"):
     shutil.copyfile(path, str(tmp_path / "copy") + path[len(tf1_ckpt):])
-  _formats._write_table(str(tmp_path / "copy.index"), _formats._read_table(tf1_ckpt + ".index"))
+  _sstable.write_table(str(tmp_path / "copy.index"), _sstable.read_table(tf1_ckpt + ".index"))
   _assert_bit_exact(_tensors(tf1_ckpt), _tensors(str(tmp_path / "copy")))
 
 
@@ -329,7 +332,7 @@ def test_object_source_keys_are_resolved_through_the_object_graph(tf1_ckpt, tmp_
   the right object paths in `inspect_checkpoint`."""
   from tensorflow.core.protobuf import trackable_object_graph_pb2  # pylint: disable=g-import-not-at-top
   from keras_bridge import _inspect  # pylint: disable=g-import-not-at-top
-  _formats.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
+  _convert.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
   tensors = _tensors(str(tmp_path / "obj" / "ckpt"))
   graph = trackable_object_graph_pb2.TrackableObjectGraph.FromString(tensors.pop("_CHECKPOINTABLE_OBJECT_GRAPH"))
   renamed = {}
@@ -347,7 +350,7 @@ def test_object_source_keys_are_resolved_through_the_object_graph(tf1_ckpt, tmp_
   tf.train.Checkpoint(model=twin).restore(odd).assert_consumed()
   _weights_equal_tf1(twin, _tensors(tf1_ckpt))
 
-  _formats.convert_checkpoint(odd, tmp_path / "back" / "model.ckpt", _twin(), dst_format="name-based")
+  _convert.convert_checkpoint(odd, tmp_path / "back" / "model.ckpt", _twin(), dst_format="name-based")
   _assert_bit_exact({k: v for k, v in _tensors(tf1_ckpt).items() if k in DNN_KEYS},
                     _tensors(str(tmp_path / "back" / "model.ckpt")))
   kernel_key = renamed["model/_operations/1/_kernel/.ATTRIBUTES/VARIABLE_VALUE"]

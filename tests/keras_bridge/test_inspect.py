@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _errors
-from keras_bridge import _formats
+from keras_bridge import _convert
 from keras_bridge import _inspect
 from keras_bridge import models
 from tf1_reference import dnn
@@ -30,8 +30,8 @@ def files(tmp_path):
     sess.run(net.init)
     tf1 = net.saver.save(sess, str(tmp_path / "tf1" / "model.ckpt"), global_step=1)
   model = _twin()
-  _formats.convert_checkpoint(tf1, tmp_path / "obj" / "ckpt", model)
-  _formats.convert_checkpoint(tf1, tmp_path / "dnn.weights.h5", model)
+  _convert.convert_checkpoint(tf1, tmp_path / "obj" / "ckpt", model)
+  _convert.convert_checkpoint(tf1, tmp_path / "dnn.weights.h5", model)
   return {"tf1": tf1, "obj": str(tmp_path / "obj" / "ckpt"), "h5": str(tmp_path / "dnn.weights.h5")}
 
 

@@ -1,4 +1,4 @@
-"""The Keras examples of 004_6270d8d9c47d861f.txt, as documented and made right (keras_bridge._keras_examples)."""
+"""The Keras examples of 004_6270d8d9c47d861f.txt, as documented and made right (keras_bridge.twins.keras_examples)."""
 
 import os
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_bridge import _keras_examples as ex
+from keras_bridge.twins import keras_examples as ex
 
 
 def test_004_get_weights_documented_model_builds_with_input_shape_warning():

@@ -425,7 +425,7 @@ def test_docstring_examples_run(tmp_path, monkeypatch):
     net.saver.save(sess, "run/model.ckpt", global_step=100)
   model = models.dnn(8, 3, (6, 5, 5, 5, 5))
   result = doctest.testmod(ckpt, extraglobs={"keras_bridge": keras_bridge, "tf1_reference": tf1_reference,
-                                             "model": model})
+                                             "model": model, "tf": tf})
   assert result.failed == 0 and result.attempted == 10
   assert sorted(os.listdir(tmp_path / "out")) == ["checkpoint", "model.ckpt-100.data-00000-of-00001",
                                                   "model.ckpt-100.index", "model.ckpt-5.data-00000-of-00001",

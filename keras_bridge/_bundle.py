@@ -1,0 +1,421 @@
+"""The tensor bundle: the files of a TensorFlow checkpoint, name-based (TF1) or object-based (TF2) alike.
+
+A bundle is a prefix P with `P.index` (an SSTable of `key -> (shard, offset, size, crc32c)`) and the data shards
+`P.data-0000i-of-0000N`. This module is the one place that opens and writes them:
+
+* `open_bundle(path)` resolves what a user passes (a prefix, a `-N` step prefix, a directory with a `checkpoint`
+  state file, one of the checkpoint's files), checks that every file is there, and opens the index once; the
+  returned `Bundle` serves every later question of the call (format, specs, tensors).
+* `write_bundle(prefix, items)` is the one atomic writer: TensorFlow's own `SaveV2` per batch into a temporary
+  directory next to P, `MergeV2Checkpoints` to join them, then a rename into place, data first and index last,
+  stale shards of an overwritten checkpoint removed, and optionally the directory's `checkpoint` state file
+  updated. A copy plan (`copy_plan`) adds a source's data files as they are, under a renamed index.
+* `check_unique_keys` refuses two values under one key before anything is written.
+"""
+
+import functools
+import glob
+import os
+import re
+import shutil
+import struct
+import sys
+import tempfile
+import uuid
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from google.protobuf import text_format
+import numpy as np
+import tensorflow as tf
+
+from keras_bridge import _errors
+from keras_bridge import _specs
+from keras_bridge import _sstable
+from keras_bridge import _tf_private
+
+NAME_BASED = "name-based"
+OBJECT_BASED = "object-based"
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+STATE_FILE = "checkpoint"
+
+# Tensors smaller than this are written together; larger ones alone, so the memory a write needs is
+# max(largest tensor, BATCH_BYTES) plus TensorFlow's own overhead.
+BATCH_BYTES = 16 << 20
+# Below this share of the source's data bytes referenced by the output, the copy would mostly carry dead
+# bytes (excluded keys, optimizer slots), so the tensors are streamed instead.
+_COPY_MIN_REFERENCED = 0.5
+
+#: `(key, read, nbytes)`: a tensor to write, read only when its batch is written.
+Item = Tuple[str, Callable[[], object], int]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Finding and opening a checkpoint.
+
+_SUFFIX_RE = re.compile(r"\.(index|meta|data-\d{5}-of-\d{5})$")
+_SHARD_RE = re.compile(r"\.data-(\d{5})-of-(\d{5})$")
+
+
+def _prefixes_in(directory: str):
+  """Checkpoint prefixes (those with an `.index` file) in `directory`, sorted."""
+  return sorted(p[:-len(".index")] for p in glob.glob(os.path.join(glob.escape(directory), "*.index")))
+
+
+def _listing(directory: str, limit: int = 20) -> str:
+  names = sorted(os.listdir(directory))
+  shown = ", ".join(names[:limit]) + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+  return shown or "nothing (the directory is empty)"
+
+
+def _not_found(prefix: str, what: str) -> _errors.CheckpointNotFoundError:
+  directory = os.path.dirname(prefix) or "."
+  known = _prefixes_in(directory) if os.path.isdir(directory) else []
+  hint = (f" Checkpoint prefixes in {directory!r}: {', '.join(repr(p) for p in known)}." if known else
+          f" {directory!r} holds no checkpoint." if os.path.isdir(directory) else
+          f" The directory {directory!r} does not exist.")
+  return _errors.CheckpointNotFoundError(
+      f"{what}: {prefix + '.index'!r} does not exist.{hint} Pass a checkpoint prefix (the path without "
+      f"'.index'), a directory with a {STATE_FILE!r} state file, or one of the files of a checkpoint.")
+
+
+def _check_files(prefix: str) -> None:
+  """Checks that `prefix.index` and every `.data` shard exist; raises naming the missing file."""
+  if not os.path.isfile(prefix + ".index"):
+    raise _not_found(prefix, f"No checkpoint at {prefix!r}")
+  shards = glob.glob(glob.escape(prefix) + ".data-?????-of-?????")
+  if not shards:
+    raise _errors.CheckpointNotFoundError(
+        f"Checkpoint {prefix!r} has an index but no data file: expected {prefix + '.data-00000-of-00001'!r} "
+        f"(or the shards of a sharded checkpoint) next to it. Copy the '.data-*' files along with the "
+        f"'.index' file.")
+  counts = {int(_SHARD_RE.search(s).group(2)) for s in shards}
+  expected = {f"{prefix}.data-{i:05d}-of-{n:05d}" for n in counts for i in range(n)}
+  missing = sorted(expected - set(shards))
+  if missing or len(counts) > 1:
+    raise _errors.CheckpointNotFoundError(
+        f"Checkpoint {prefix!r} is missing data shard(s): {', '.join(repr(m) for m in missing) or 'none'}; "
+        f"found {', '.join(repr(s) for s in sorted(shards))}. Copy every '.data-*-of-*' file of the "
+        f"checkpoint (or remove shards left over from an older checkpoint with another shard count).")
+
+
+def _open_reader(prefix: str):
+  try:
+    return tf.train.load_checkpoint(prefix)
+  except (tf.errors.OpError, ValueError) as e:
+    raise _errors.CheckpointFormatError(
+        f"Cannot read the checkpoint index {prefix + '.index'!r}: it is truncated, corrupt, or not a "
+        f"TensorFlow checkpoint ({type(e).__name__}: {e.message if hasattr(e, 'message') else e}). "
+        f"Copy the '.index' file again from where the checkpoint was written.") from e
+
+
+def _resolve(path) -> str:
+  path = os.path.expanduser(os.fspath(path))
+  if os.path.isdir(path):
+    prefix = _latest_in(path)
+  else:
+    # A prefix may itself end like a checkpoint file ("run/model.meta" -> "run/model.meta.index").
+    prefix = path if os.path.isfile(path + ".index") else _SUFFIX_RE.sub("", path)
+    if not os.path.exists(prefix + ".index") and os.path.isfile(path) and prefix == path:
+      raise _errors.CheckpointFormatError(
+          f"{path!r} is not a name-based checkpoint: it is a file of {os.path.getsize(path)} bytes, but a "
+          f"checkpoint is a prefix P with files P.index and P.data-00000-of-00001, and {path + '.index'!r} "
+          f"does not exist. Pass the checkpoint prefix, for example 'run/model.ckpt-100'.")
+  _check_files(prefix)
+  return prefix
+
+
+def _latest_in(directory: str) -> str:
+  state_path = os.path.join(directory, STATE_FILE)
+  if not os.path.isfile(state_path):
+    known = _prefixes_in(directory)
+    fix = (f"pass one of these prefixes instead: {', '.join(repr(p) for p in known)}" if known else
+           "pass the directory the checkpoint was saved in, or a checkpoint prefix")
+    raise _errors.CheckpointNotFoundError(
+        f"Directory {directory!r} has no {STATE_FILE!r} state file naming its latest checkpoint; it "
+        f"contains: {_listing(directory)}. To fix it, {fix}.")
+  try:
+    state = tf.train.get_checkpoint_state(directory)
+  except Exception as e:  # A corrupt state file raises protobuf's ParseError, not a TF error.
+    raise _errors.CheckpointFormatError(
+        f"State file {state_path!r} cannot be parsed ({e}); pass a checkpoint prefix instead, or rewrite the "
+        f"state file with tf.compat.v1.train.update_checkpoint_state.") from e
+  if state is None or not state.model_checkpoint_path:
+    raise _errors.CheckpointFormatError(
+        f"State file {state_path!r} names no checkpoint (no model_checkpoint_path); pass a checkpoint prefix "
+        f"instead. Prefixes in the directory: {_prefixes_in(directory) or 'none'}.")
+  prefix = state.model_checkpoint_path
+  if not os.path.isabs(prefix):
+    prefix = os.path.join(directory, prefix)
+  if not os.path.isfile(prefix + ".index"):
+    # A directory copied from another machine keeps the absolute paths of the original.
+    moved = os.path.join(directory, os.path.basename(prefix))
+    if os.path.isfile(moved + ".index"):
+      return moved
+    raise _not_found(prefix, f"State file {state_path!r} points at a missing checkpoint")
+  return prefix
+
+
+def read_error(location, key, e):
+  return _errors.CheckpointFormatError(
+      f"Cannot read {key!r} from {location!r} ({type(e).__name__}: {getattr(e, 'message', e)}); the file is "
+      f"truncated or corrupt. Copy it again. Nothing was written to the output.")
+
+
+class Bundle:
+  """An opened checkpoint: its prefix and index, read once, and its tensors on demand.
+
+  Attributes:
+    prefix: the checkpoint prefix.
+    format: `NAME_BASED`, or `OBJECT_BASED` when it holds the object graph (`tf.train.Checkpoint`).
+    specs: `{key: (shape, dtype name)}` of every tensor except the object graph, sorted by key.
+  """
+
+  def __init__(self, prefix: str):
+    self.prefix = prefix
+    self._reader = _open_reader(prefix)
+
+  @property
+  def format(self) -> str:
+    return OBJECT_BASED if self._reader.has_tensor(OBJECT_GRAPH_KEY) else NAME_BASED
+
+  @functools.cached_property
+  def specs(self) -> Dict[str, _specs.Spec]:
+    shapes = self._reader.get_variable_to_shape_map()
+    dtypes = self._reader.get_variable_to_dtype_map()
+    return {k: (_specs.shape_tuple(shapes[k]), _specs.dtype_name(dtypes[k]))
+            for k in sorted(shapes) if k != OBJECT_GRAPH_KEY}
+
+  def object_graph(self) -> bytes:
+    """The serialized `TrackableObjectGraph` of an object-based checkpoint."""
+    return self._reader.get_tensor(OBJECT_GRAPH_KEY)
+
+  def read_numpy(self, key: str) -> np.ndarray:
+    """One tensor as NumPy; a truncated shard raises `CheckpointFormatError` naming the key."""
+    try:
+      return self._reader.get_tensor(key)
+    except (tf.errors.OpError, ValueError, IndexError) as e:  # A truncated shard raises IndexError.
+      raise read_error(self.prefix, key, e) from e
+
+  def read_tensor(self, key: str) -> tf.Tensor:
+    """One tensor with TensorFlow's own `RestoreV2`, never through NumPy."""
+    try:
+      (value,) = tf.raw_ops.RestoreV2(prefix=self.prefix, tensor_names=[key], shape_and_slices=[""],
+                                      dtypes=[tf.as_dtype(self.specs[key][1])])
+    except tf.errors.OpError as e:
+      raise read_error(self.prefix, key, e) from e
+    return value
+
+  def read_all(self, keys: Sequence[str]) -> Dict[str, np.ndarray]:
+    """Reads every key into NumPy; one CheckpointFormatError lists every key that fails (truncated data)."""
+    values, failures = {}, []
+    for key in keys:
+      try:
+        values[key] = self._reader.get_tensor(key)
+      except (tf.errors.OpError, IndexError, ValueError) as e:
+        failures.append(f"{key!r} ({type(e).__name__}: {getattr(e, 'message', e)})")
+    if failures:
+      data = sorted(glob.glob(glob.escape(self.prefix) + ".data-*"))
+      raise _errors.CheckpointFormatError(
+          f"Cannot read {len(failures)} tensor(s) of checkpoint {self.prefix!r} from "
+          f"{', '.join(repr(d) for d in data)}: {'; '.join(failures)}. The data file is truncated or corrupt; "
+          f"copy it again. Nothing was assigned.")
+    return values
+
+
+def open_bundle(path) -> Bundle:
+  """Resolves `path` (see `keras_bridge.resolve_checkpoint`), checks its files and opens its index, once.
+
+  A `Bundle` is returned as it is, so that functions taking a path can be handed an opened checkpoint.
+
+  Raises:
+    CheckpointNotFoundError: nothing at `path`, a directory without a state file, a state file that names a
+      missing checkpoint, or a missing `.data` shard.
+    CheckpointFormatError: `path` is a file but not part of a checkpoint, or the index cannot be read.
+  """
+  if isinstance(path, Bundle):
+    return path
+  return Bundle(_resolve(path))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The copy path (name-based -> object-based): the `.data` files are copied as they are and only the index is
+# rewritten under the new keys.
+#
+# TensorFlow's restore cannot read a tensor under a name-based key: it looks each variable up by the
+# `checkpoint_key` of the object graph, but requires that key to have the form `<path>/.ATTRIBUTES/<name>`
+# (`restore._extract_saveable_name`), so pointing the graph at `hidden1/kernel` fails. The index, though, is
+# a table of records that know nothing of the bytes around them (`keras_bridge._sstable`); one with the
+# object-based keys over the copied data files is a valid bundle.
+
+
+class CopyPlan(NamedTuple):
+  """The renamed index of a name-based source: its header, `(new key, entry)` records, and its files."""
+
+  header: bytes
+  entries: List[Tuple[bytes, bytes]]
+  shards: List[str]
+  referenced_bytes: int
+  data_bytes: int
+
+
+def copy_plan(prefix: str, rename: Dict[str, str]):
+  """The index of `prefix` keeping only the keys in `rename`, renamed; or `(None, why)` to stream instead."""
+  try:
+    records = dict(_sstable.read_table(prefix + ".index"))
+    header = _tf_private.parse_bundle_header(records[b""])
+    entries = {new: _tf_private.parse_bundle_entry(records[old.encode()])
+               for old, new in rename.items()}
+  except (ValueError, KeyError, IndexError, struct.error) as e:  # DecodeError is a ValueError.
+    return None, f"its index cannot be read here ({type(e).__name__}: {e})"
+  if any(e.slices for e in entries.values()):
+    return None, "it holds partitioned (sliced) variables"
+  shards = [f"{prefix}.data-{i:05d}-of-{header.num_shards:05d}" for i in range(header.num_shards)]
+  sizes = [os.path.getsize(s) for s in shards]
+  truncated = sorted(k for k, e in entries.items() if e.offset + e.size > sizes[e.shard_id])
+  if truncated:
+    raise _errors.CheckpointFormatError(
+        f"Checkpoint {prefix!r}: the data of {', '.join(repr(k) for k in truncated)} lies beyond the end of "
+        f"its shard; the data file is truncated or corrupt. Copy it again. Nothing was written.")
+  plan = CopyPlan(records[b""], sorted((k.encode(), e.SerializeToString()) for k, e in entries.items()),
+                   shards, sum(e.size for e in entries.values()), sum(sizes))
+  if plan.referenced_bytes < _COPY_MIN_REFERENCED * plan.data_bytes:
+    return None, (f"only {plan.referenced_bytes} of its {plan.data_bytes} data bytes are model weights "
+                  f"(less than {_COPY_MIN_REFERENCED:.0%})")
+  return plan, ""
+
+
+def _copy_file(src: str, dst: str) -> None:
+  """Copies with `copy_file_range`, as GNU `cp` does (in the kernel; a reflink where the filesystem has
+  them); `shutil.copyfile` (`sendfile`) where the call is refused, e.g. across filesystems on old kernels."""
+  with open(src, "rb") as f, open(dst, "wb") as g:
+    try:
+      while os.copy_file_range(f.fileno(), g.fileno(), 1 << 30):
+        pass
+      return
+    except OSError:
+      pass
+  shutil.copyfile(src, dst)
+
+
+def _copy_bundle(plan: CopyPlan, part: str, progress) -> None:
+  """Writes bundle `part`: copies of the source's data files (never links: the output must not share inodes
+  with the source) and the renamed index."""
+  os.makedirs(os.path.dirname(part), exist_ok=True)
+  for i, shard in enumerate(plan.shards):
+    report_progress(progress, i + 1, len(plan.shards), f"copy {shard}", os.path.getsize(shard))
+    _copy_file(shard, part + shard[len(shard) - len(".data-00000-of-00000"):])
+  _sstable.write_table(part + ".index", [(b"", plan.header)] + plan.entries)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing.
+
+
+def bundle_files(prefix: str) -> List[str]:
+  """The files of the checkpoint at `prefix` that exist: its data shards and its index."""
+  return sorted(glob.glob(glob.escape(prefix) + ".data-?????-of-?????") +
+                [p for p in (prefix + ".index",) if os.path.exists(p)])
+
+
+def check_unique_keys(sources: Dict[str, List[str]], what: str, fix: str) -> None:
+  """Refuses two values under one key: `sources` maps each key to the values that would go there.
+
+  Raises:
+    MappingError: naming every clashing key and its values; `fix` says what to change.
+  """
+  clashes = {k: v for k, v in sources.items() if len(v) > 1}
+  if clashes:
+    raise _errors.MappingError(
+        f"Several {what} would be written under the same TF1 key: " +
+        "; ".join(f"{k!r} from {', '.join(v)}" for k, v in sorted(clashes.items())) +
+        f". {fix} so that each key is written once. Nothing was written.")
+
+
+def _batches(items, batch_bytes):
+  """Splits `(key, read, nbytes)` items into runs of at most `batch_bytes` (a larger item alone)."""
+  batch, size = [], 0
+  for item in items:
+    if batch and batch_bytes is not None and size + item[2] > batch_bytes:
+      yield batch
+      batch, size = [], 0
+    batch.append(item)
+    size += item[2]
+  if batch:
+    yield batch
+
+
+def report_progress(progress, i, n, key, nbytes):
+  if callable(progress):
+    progress(i, n, key, nbytes)
+  elif progress:
+    print(f"[{i}/{n}] {key} ({nbytes} bytes)", file=sys.stderr, flush=True)
+
+
+def write_bundle(prefix: str, items: Sequence[Item], progress=False, copy: Optional[CopyPlan] = None, *,
+                 one_batch: bool = False, record_state: bool = False) -> None:
+  """Writes `(key, read, nbytes)` items (and the bundle of `copy`) as a checkpoint at `prefix`.
+
+  Each batch of items is saved by `SaveV2` as its own bundle in a temporary directory next to `prefix`;
+  `MergeV2Checkpoints` joins them (renaming the data files) and the result is renamed into place, data files
+  first and the index last, so a reader never sees a half-written checkpoint under `prefix`. Data shards of an
+  overwritten checkpoint that the new one does not replace are removed, so it never looks incomplete.
+
+  Args:
+    prefix: the checkpoint prefix; its directory must exist.
+    items: `(key, read, nbytes)`; `read()` returns the tensor (or array) and is called once, in its batch.
+    progress: see `keras_bridge.convert_checkpoint`.
+    copy: a `CopyPlan` whose data files join the output as they are.
+    one_batch: write every item with one `SaveV2` (one data shard) instead of batches of `BATCH_BYTES`.
+    record_state: make `prefix` the latest checkpoint of its directory's `checkpoint` state file.
+  """
+  directory = os.path.dirname(os.path.abspath(prefix))
+  tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(prefix)}.tmp-", dir=directory)
+  try:
+    parts, done = [], 0
+    if copy is not None:
+      parts.append(os.path.join(tmp, "copied", "part"))
+      _copy_bundle(copy, parts[0], progress)
+    for j, batch in enumerate(_batches(items, None if one_batch else BATCH_BYTES)):
+      tensors = []
+      for key, read, nbytes in batch:
+        done += 1
+        report_progress(progress, done, len(items), key, nbytes)
+        tensors.append(tf.convert_to_tensor(read()))
+      part = os.path.join(tmp, "parts", f"part-{j:05d}")
+      tf.raw_ops.SaveV2(prefix=part, tensor_names=[k for k, _, _ in batch], shape_and_slices=[""] * len(batch),
+                        tensors=tensors)
+      del tensors
+      parts.append(part)
+    merged = os.path.join(tmp, "merged")
+    tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=merged, delete_old_dirs=True)
+    old = bundle_files(prefix)
+    if os.path.exists(prefix + ".index"):
+      os.remove(prefix + ".index")  # First, so the old data files are never read with the new index.
+    new = []
+    for data in glob.glob(glob.escape(merged) + ".data-*"):
+      new.append(prefix + data[len(merged):])
+      os.replace(data, new[-1])
+    os.replace(merged + ".index", prefix + ".index")
+    for stale in set(old) - set(new) - {prefix + ".index"}:
+      os.remove(stale)
+  finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+  if record_state:
+    record_in_state(directory, prefix)
+
+
+def record_in_state(directory: str, prefix: str) -> None:
+  """Makes `prefix` the latest checkpoint in `directory`'s state file, keeping the earlier entries."""
+  name = os.path.basename(prefix)
+  try:
+    state = tf.train.get_checkpoint_state(directory)
+  except Exception:  # A corrupt state file is replaced; the checkpoint files themselves are fine.
+    state = None
+  earlier = [os.path.basename(p) if os.path.dirname(p) in ("", directory) else p
+             for p in (state.all_model_checkpoint_paths if state else [])]
+  paths = [p for p in earlier if p != name] + [name]
+  state = tf.compat.v1.train.generate_checkpoint_state_proto(directory, name, all_model_checkpoint_paths=paths)
+  tmp = os.path.join(directory, f".tmp-{STATE_FILE}-{uuid.uuid4().hex}")
+  with open(tmp, "w", encoding="utf-8") as f:
+    f.write(text_format.MessageToString(state))
+  os.replace(tmp, os.path.join(directory, STATE_FILE))

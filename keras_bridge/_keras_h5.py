@@ -1,0 +1,108 @@
+"""The Keras 3 `.weights.h5` layout: where `model.save_weights` puts each weight, and writing one atomically.
+
+Keras decides the dataset of each variable (`layers/dense/vars/0`) by walking the model; `h5_layout` runs that
+same walk (`saving_lib`, through `keras_bridge._keras_private`) into a store that only records, so the layout is
+exactly the one `model.load_weights` reads. `write_h5` runs it into Keras's own writer with other values
+substituted, under a temporary name that is renamed into place.
+"""
+
+import os
+import uuid
+from typing import Dict, List, Tuple
+
+import h5py
+
+from keras_bridge import _bundle
+from keras_bridge import _errors
+from keras_bridge import _keras_private
+from keras_bridge import _naming
+from keras_bridge import _specs
+
+KERAS_H5 = "keras-h5"
+#: Keras 3's `save_weights` / `load_weights` accept only this suffix for an HDF5 weights file.
+H5_SUFFIX = ".weights.h5"
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def is_hdf5(path: str) -> bool:
+  """Whether the file at `path` starts with the HDF5 signature."""
+  with open(path, "rb") as f:
+    return f.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE
+
+
+def h5_layout(model) -> Tuple[Dict[str, str], List[Tuple[str, object]]]:
+  """Where `model.save_weights("x.weights.h5")` puts each weight.
+
+  Returns:
+    `(paths, entries)`: `paths` maps each canonical Keras path to its HDF5 dataset path (for example
+    `"hidden1/kernel" -> "layers/dense/vars/0"`); `entries` lists every `(dataset path, value)` Keras writes,
+    in order, model weights and other state (a built optimizer's variables) alike.
+
+  Raises:
+    CheckpointFormatError: a weight is not written as itself (a LoRA-merged or quantized kernel is written
+      as a computed value), so a converted file could not hold the source's tensor for it.
+  """
+  if not model.built:
+    raise _errors.CheckpointFormatError(
+        f"Model {model.name!r} is not built; build it (call it on data or model.build(shape)) so that its "
+        f"weights exist before converting to or from '{H5_SUFFIX}'.")
+  store = _keras_private.LayoutStore()
+  _keras_private.save_state(model, store)
+  by_id = {id(value): dataset for dataset, value in store.entries}
+  paths, missing = {}, []
+  for path, var in _naming.canonical_weights(model).items():
+    if id(var) in by_id:
+      paths[path] = by_id[id(var)]
+    else:
+      missing.append(path)
+  if missing:
+    raise _errors.CheckpointFormatError(
+        f"Keras writes these weights of model {model.name!r} as computed values, not as themselves (LoRA or "
+        f"quantization): {', '.join(repr(m) for m in missing)}; convert_checkpoint cannot map them to a "
+        f"'{H5_SUFFIX}' dataset. Merge LoRA / dequantize first, or use model.save_weights.")
+  return paths, store.entries
+
+
+def h5_datasets(path) -> Dict[str, Tuple[Tuple[int, ...], str]]:
+  """`{dataset path: (shape, dtype name)}` of every dataset in an HDF5 file, without reading the data."""
+  out = {}
+
+  def visit(name, obj):
+    if isinstance(obj, h5py.Dataset):
+      dtype = obj.attrs.get("dtype", obj.dtype)  # Keras tags bfloat16 datasets with a "dtype" attribute.
+      out[name] = (_specs.shape_tuple(obj.shape), _specs.dtype_name(dtype))
+
+  try:
+    with h5py.File(path, "r") as f:
+      f.visititems(visit)
+  except OSError as e:
+    raise _errors.CheckpointFormatError(
+        f"Cannot read the HDF5 file {path!r} ({e}); it is truncated or not a Keras weights file.") from e
+  return dict(sorted(out.items()))
+
+
+def write_h5(path, model, values, progress):
+  """Writes `model`'s `.weights.h5` layout to `path` with `values` (`{id(var): read}`) substituted."""
+  directory = os.path.dirname(os.path.abspath(path))
+  tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{uuid.uuid4().hex}{H5_SUFFIX}")
+  count = [0]
+
+  def counted(read, name):
+    def run():
+      count[0] += 1
+      value = read()
+      _bundle.report_progress(progress, count[0], len(values), name, value.nbytes)
+      return value
+    return run
+
+  try:
+    store = _keras_private.StreamingH5Store(tmp, {i: counted(read, name) for i, (name, read) in values.items()})
+    try:
+      _keras_private.save_state(model, store)
+    finally:
+      store.close()
+    os.replace(tmp, path)
+  finally:
+    if os.path.exists(tmp):
+      os.remove(tmp)
