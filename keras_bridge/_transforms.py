@@ -180,3 +180,33 @@ def all_keys(specs: Iterable) -> List[str]:
       if key not in seen:
         seen.append(key)
   return seen
+
+
+def infer_key_shapes(specs: Mapping[str, object], keras_shapes: Mapping[str, Tuple[int, ...]]
+                     ) -> Dict[str, Tuple[int, ...]]:
+  """The shapes of the TF1 keys that transforms read, from the Keras weights' shapes (for a write-back
+  with no source checkpoint at hand): each axis is as long as the furthest slice that reaches it."""
+  out: Dict[str, List[int]] = {}
+  for path, spec in specs.items():
+    shape = list(keras_shapes[path])
+    axis = spec.get("axis", -1) % len(shape)
+    sizes = []
+    for part in spec["parts"]:
+      span = part.get("cols") if axis == len(shape) - 1 else part.get("rows") if axis == 0 else None
+      sizes.append(span[1] - span[0] if span is not None else None)
+    if sizes.count(None) == 1:
+      sizes[sizes.index(None)] = shape[axis] - sum(x for x in sizes if x is not None)
+    for part, size in zip(spec["parts"], sizes):
+      piece = list(shape)
+      piece[axis] = size
+      if part.get("transpose"):
+        piece = piece[::-1]
+      dims = out.setdefault(part["key"], [0] * len(piece))
+      for i, d in enumerate(piece):
+        if i == 0 and part.get("rows") is not None:
+          d = part["rows"][1]
+        elif i == len(piece) - 1 and part.get("cols") is not None:
+          d = part["cols"][1]
+        if d is not None:
+          dims[i] = max(dims[i], d)
+  return {k: tuple(v) for k, v in out.items()}

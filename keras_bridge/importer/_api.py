@@ -188,7 +188,7 @@ def import_tf1_graph(checkpoint, *, meta=None, inputs: Optional[Sequence[str]] =
   exec(compile(source, f"<import_tf1_graph {name}>", "exec"), namespace)  # pylint: disable=exec-used
   model = namespace["build_model"]()
   if load_weights:
-    load_names(model, prefix, names)
+    _tf1_checkpoint.load_tf1_checkpoint(model, prefix, names=names)
   report = _report(ev, graph, outputs, nodes, inputs, feeds)
   vocab = {}
   for node in nodes:
@@ -249,30 +249,6 @@ def _names(nodes) -> Dict[str, object]:
     for weight, spec in layer.weights.items():
       names[f"{layer.name}/{weight}"] = spec
   return names
-
-
-def load_names(model, prefix, names):
-  """Loads `names` (Keras path -> TF1 key or transform) from the checkpoint; checks all before assigning."""
-  from keras_bridge import _naming  # pylint: disable=import-outside-toplevel
-  weights = _naming.canonical_weights(model)
-  reader = tf.train.load_checkpoint(prefix)
-  keys = _transforms.all_keys(names.values())
-  values = {k: reader.get_tensor(k) for k in keys}
-  out, problems = {}, []
-  for path, spec in names.items():
-    if path not in weights:
-      problems.append(f"{path!r} is not a weight of the model")
-      continue
-    value = _transforms.to_keras(spec, values)
-    if tuple(value.shape) != tuple(weights[path].shape):
-      problems.append(f"{path!r}: shape {tuple(weights[path].shape)} in Keras, {value.shape} from "
-                      f"{_transforms.describe(spec)}")
-    out[path] = value
-  missing = sorted(set(weights) - set(names))
-  if missing or problems:
-    raise ierr.GraphImportError(f"Cannot load {prefix!r}: {problems + [f'{m!r} has no TF1 key' for m in missing]}")
-  for path, value in out.items():
-    weights[path].assign(value)
 
 
 def _report(ev, graph, outputs, nodes, inputs, feeds) -> ImportReport:

@@ -74,7 +74,8 @@ def test_imported_model_equals_tf1_graph(corpus, tmp_path, name, op_form):
   namespace = {}
   exec(compile(source, "model.py", "exec"), namespace)  # pylint: disable=exec-used
   rebuilt = namespace["build_model"]()
-  keras_bridge.importer._api.load_names(rebuilt, namespace["PREFIX"], namespace["TF1_NAMES"])
+  report = keras_bridge.load_tf1_checkpoint(rebuilt, namespace["PREFIX"], names=namespace["TF1_NAMES"])
+  assert report.ok and report.assigned
   probes = [np.random.default_rng(1).standard_normal((3,) + tuple(i.shape[1:])).astype(i.dtype)
             if "float" in str(i.dtype) else np.zeros((3,) + tuple(i.shape[1:]), i.dtype)
             for i in result.model.inputs]
@@ -88,14 +89,13 @@ def test_imported_model_equals_tf1_graph(corpus, tmp_path, name, op_form):
   for a, b in zip(want, _outputs(keras.models.load_model(path), probes)):
     np.testing.assert_array_equal(a, b)
 
-  # Back to the TF1 keys, bit-exactly.
-  weights = keras_bridge.canonical_weights(result.model)
-  reader = tf.train.load_checkpoint(model.prefix)
-  shapes = reader.get_variable_to_shape_map()
-  back = _transforms.to_tf1(result.names, {p: weights[p].numpy() for p in result.names}, shapes)
-  assert sorted(back) == sorted(_transforms.all_keys(result.names.values()))
-  for key, value in back.items():
-    np.testing.assert_array_equal(value, reader.get_tensor(key), err_msg=key)
+  # Back to the TF1 keys, bit-exactly, through save_tf1_checkpoint(names=TF1_NAMES).
+  out = keras_bridge.save_tf1_checkpoint(result.model, str(tmp_path / "back" / "model.ckpt"), names=result.names)
+  reader, back = tf.train.load_checkpoint(model.prefix), tf.train.load_checkpoint(out)
+  keys = _transforms.all_keys(result.names.values())
+  assert sorted(back.get_variable_to_shape_map()) == sorted(keys)
+  for key in keys:
+    np.testing.assert_array_equal(back.get_tensor(key), reader.get_tensor(key), err_msg=key)
 
 
 def test_default_inputs_and_outputs_follow_the_loss(corpus):
