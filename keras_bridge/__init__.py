@@ -5,6 +5,8 @@
   `diff_checkpoints`.
 - Optimizer state: `load_tf1_training_state`, `save_tf1_training_state` (see docs/OPTIMIZERS.md).
 - Proof: `compare_outputs`, `compare_training`, the generic equivalence harness.
+- Graph import: `import_tf1_graph` turns a TF1 MetaGraph + checkpoint into a Keras 3 model of ordinary
+  layers, its source code and a proof, with no hand-written twin (`keras_bridge.importer`).
 - `keras_bridge.twins`: Keras 3 twins of every `tf1_reference` model (`keras_bridge.twins.models`, also
   reachable as `keras_bridge.models`) and the fixtures that pair them with their TF1 graphs.
 
@@ -68,16 +70,21 @@ _EXPORTS = {
     "CPU_TRAINING_TOL": "_equivalence",
     "GPU_FORWARD_TOL": "_equivalence",
     "GPU_TRAINING_TOL": "_equivalence",
+    # Graph import: a TF1 MetaGraph + checkpoint as a Keras 3 model, no twin needed (keras_bridge.importer).
+    "import_tf1_graph": "importer",
+    "ImportResult": "importer",
+    "GraphImportError": "importer",
+    "UnsupportedGraphError": "importer",
 }
 
 # Submodules reachable as attributes: the twins subpackage and its `models` under its older name.
-_SUBMODULES = {"twins": "keras_bridge.twins", "models": "keras_bridge.twins.models"}
+_SUBMODULES = {"twins": "keras_bridge.twins", "importer": "keras_bridge.importer", "models": "keras_bridge.twins.models"}
 
 # Names that moved to `keras_bridge.twins`; still reachable here, no longer part of `__all__`.
 _MOVED = {name: "keras_bridge.twins" for name in (
     "dnn_twin", "image_filter_twin", "shared_fc_twin", "affine_reuseable_twin", "auto_reuse_twin", "gan_twin")}
 
-__all__ = tuple(_EXPORTS) + ("twins",)
+__all__ = tuple(_EXPORTS) + ("twins", "importer")
 
 
 def __getattr__(name):

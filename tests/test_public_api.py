@@ -15,6 +15,7 @@ def test_keras_bridge_all_is_pinned():
       "TrainingStateReport", "OptimizerStateReport", "SlotMatch", "Twin", "Comparison", "TrainingComparison",
       "copy_weights", "copy_weights_via_checkpoint", "compare_weights", "compare_outputs", "compare_training",
       "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL", "twins",
+      "import_tf1_graph", "ImportResult", "GraphImportError", "UnsupportedGraphError", "importer",
   ])
 
 

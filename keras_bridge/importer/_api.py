@@ -2,12 +2,15 @@
 
 import dataclasses
 import os
+import shutil
+import tempfile
 from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from keras_bridge import _transforms
+from keras_bridge._errors import OutputExistsError
 from keras_bridge import _tf1_checkpoint
 from keras_bridge.importer import _codegen
 from keras_bridge.importer import _errors as ierr
@@ -106,6 +109,53 @@ class ImportResult:
       A `Verification`: per output, the max |difference| and the tolerance 1e-5 * max(1, max|y|).
     """
     return _verify(self, inputs, batch_size=batch_size, seed=seed, unknown_dim=unknown_dim)
+
+  def export(self, out_dir, *, overwrite: bool = False, verification: Optional[Verification] = None) -> dict:
+    """Writes the import: `model.py`, `model.weights.h5`, an object-based checkpoint (`ckpt/model-1`),
+    `model.keras` and `report.txt` (the report, and the verification table when given).
+
+    Everything is written into a temporary directory beside `out_dir`, then renamed into place, so a
+    failure leaves nothing behind and never a half-written `out_dir`.
+
+    Returns:
+      {what: path} of the files written.
+
+    Raises:
+      OutputExistsError: `out_dir` exists and is not empty, and `overwrite` is False.
+    """
+    out_dir = os.path.abspath(os.path.expanduser(os.fspath(out_dir)))
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
+      raise OutputExistsError(
+          f"Output directory {out_dir!r} exists and is not empty ({', '.join(sorted(os.listdir(out_dir))[:5])}"
+          f"); pass overwrite=True (--overwrite) to replace it, or choose another directory. Nothing was "
+          f"written.")
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
+    names = {"source": "model.py", "weights": "model.weights.h5", "checkpoint": "ckpt/model-1",
+             "keras": "model.keras", "report": "report.txt"}
+    try:
+      with open(os.path.join(tmp, names["source"]), "w", encoding="utf-8") as f:
+        f.write(self.source)
+      self.model.save_weights(os.path.join(tmp, names["weights"]))
+      written = tf.train.Checkpoint(model=self.model).write(os.path.join(tmp, "ckpt", "model"))
+      names["checkpoint"] = os.path.relpath(written, tmp)
+      self.model.save(os.path.join(tmp, names["keras"]))
+      with open(os.path.join(tmp, names["report"]), "w", encoding="utf-8") as f:
+        f.write(str(self.report) + "\n")
+        if verification is not None:
+          f.write("\nVerification against the TF1 graph:\n" + str(verification) + "\n")
+      old = None
+      if os.path.exists(out_dir):
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old-", dir=parent)
+        os.rename(out_dir, os.path.join(old, "previous"))
+      os.rename(tmp, out_dir)
+      if old:
+        shutil.rmtree(old)
+    finally:
+      if os.path.isdir(tmp):
+        shutil.rmtree(tmp)
+    return {what: os.path.join(out_dir, rel) for what, rel in names.items()}
 
 
 def _library(graph) -> Dict[str, object]:

@@ -1,0 +1,96 @@
+"""Imports a TF1 model (MetaGraph + name-based checkpoint) as a Keras 3 model, with no hand-written twin.
+
+Writes, into --out_dir: model.py (the model's source: ordinary Keras layers, build_model(), TF1_NAMES),
+model.weights.h5, an object-based checkpoint (ckpt/), model.keras and report.txt (every TF1 node and the
+Keras layer it became, then the verification), after checking the model against the TF1 graph itself on the
+same probe inputs. Ops without a Keras equivalent: exit 2, one line per node.
+
+Examples:
+  python -m scripts.import_graph --checkpoint=runs/migrate/tf1 --out_dir=runs/imported
+  python -m scripts.import_graph --checkpoint=model.ckpt-1000 --feeds=keep_prob:0=1.0,training:0=false \\
+      --outputs=logits/BiasAdd:0 --out_dir=out
+"""
+
+from absl import flags
+
+from scripts import _common
+
+_META = flags.DEFINE_string("meta", None, "The MetaGraph file; default: the checkpoint prefix + '.meta'.")
+_INPUTS = flags.DEFINE_list("inputs", None, "TF1 input tensor names (e.g. input/X:0); default: the "
+                            "placeholders that reach the outputs, less --feeds and the loss's labels.")
+_OUTPUTS = flags.DEFINE_list("outputs", None, "TF1 output tensor names; default: what the loss op is "
+                             "computed from, and the softmax/sigmoid on it.")
+_FEEDS = flags.DEFINE_list("feeds", [], "name=value pairs fixed for inference, e.g. keep_prob:0=1.0,"
+                           "training:0=false.")
+_DROPOUT_RATES = flags.DEFINE_list("dropout_rates", [], "scope_or_placeholder=rate pairs for dropouts whose "
+                                   "training rate the graph does not hold.")
+_OUT_DIR = flags.DEFINE_string("out_dir", None, "Directory to write model.py, model.weights.h5, ckpt/, "
+                               "model.keras and report.txt into.")
+
+for _name in ("checkpoint", "overwrite"):
+  flags.declare_key_flag(_name)
+
+
+def _value(text: str):
+  low = text.strip().lower()
+  if low in ("true", "false"):
+    return low == "true"
+  try:
+    return int(low)
+  except ValueError:
+    return float(low)
+
+
+def _pairs(items, flag):
+  out, bad = {}, []
+  for item in items:
+    name, sep, value = item.rpartition("=")
+    try:
+      out[name] = _value(value)
+    except ValueError:
+      bad.append(item)
+    if not sep or not name:
+      bad.append(item)
+  _common.require([f"--{flag} takes name=value pairs (e.g. keep_prob:0=1.0); received {sorted(set(bad))}"
+                   if bad else ""])
+  return out
+
+
+def import_graph(checkpoint, out_dir, *, meta=None, inputs=None, outputs=None, feeds=None,
+                 dropout_rates=None, overwrite=False):
+  """Imports, verifies and exports; returns (ImportResult, Verification, {what: path})."""
+  import keras_bridge  # pylint: disable=import-outside-toplevel
+  result = keras_bridge.import_tf1_graph(checkpoint, meta=meta, inputs=inputs, outputs=outputs, feeds=feeds,
+                                         dropout_rates=dropout_rates)
+  verification = result.verify()
+  paths = result.export(out_dir, overwrite=overwrite, verification=verification)
+  return result, verification, paths
+
+
+def main(argv):
+  _common.no_positional_args(argv)
+  _common.require(["--checkpoint is required: the TF1 checkpoint (prefix, directory or one of its files)."
+                   if not _common.CHECKPOINT.value else "",
+                   "--out_dir is required: where to write the imported model." if not _OUT_DIR.value else ""])
+  result, verification, paths = import_graph(
+      _common.CHECKPOINT.value, _OUT_DIR.value, meta=_META.value, inputs=_INPUTS.value, outputs=_OUTPUTS.value,
+      feeds=_pairs(_FEEDS.value, "feeds"), dropout_rates=_pairs(_DROPOUT_RATES.value, "dropout_rates"),
+      overwrite=_common.OVERWRITE.value)
+  layers = len(result.report.layers)
+  print(f"Imported {result.meta} into {layers} Keras layer(s); inputs {result.inputs}, outputs "
+        f"{result.outputs}.")
+  print(verification)
+  print(f"Max |difference| against the TF1 graph: {verification.max_diff:.3g} "
+        f"({'equal' if verification.ok else 'NOT equal'} within 1e-5 * max(1, max|y|)).")
+  for note in result.report.notes:
+    print(f"Note: {note}")
+  print("Wrote " + ", ".join(paths[k] for k in ("source", "weights", "checkpoint", "keras", "report")))
+  return 0 if verification.ok else 1
+
+
+def run():
+  _common.run(main)
+
+
+if __name__ == "__main__":
+  run()
