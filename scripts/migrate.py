@@ -5,6 +5,8 @@
 3. Transfer-learns it: hidden1-3 restored, new hidden4/outputs trained and saved (transfer_tf1).
 4. Migrates the transfer checkpoint to Keras 3 with `keras_bridge.load_tf1_checkpoint`.
 5. Proves it is the same model: per-layer outputs and test accuracy of TF1 vs Keras (verify_equivalence).
+   Then imports the same TF1 graph with no hand-written twin (`keras_bridge.import_tf1_graph`, from the
+   `.meta` and the checkpoint) and verifies that model against the TF1 session too.
 6. Continues training in Keras, then writes the weights as `.weights.h5` and back as a TF1 checkpoint.
 
 TensorBoard: <logdir>/tf1, <logdir>/tf1_transfer and <logdir>/keras hold the same tags on one step axis;
@@ -25,6 +27,7 @@ from absl import flags
 import keras
 import tensorflow as tf
 
+import keras_bridge
 from keras_bridge import _errors
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint
@@ -83,10 +86,13 @@ class Summary:
   matched: int
   artefacts: List[Tuple[str, str]]
   seconds: dict
+  import_max_diff: float = 0.0
+  import_layers: int = 0
+  import_ok: bool = True
 
   @property
   def verified(self) -> bool:
-    return self.tf1_accuracy == self.keras_accuracy and self.max_output_diff <= TOLERANCE
+    return self.tf1_accuracy == self.keras_accuracy and self.max_output_diff <= TOLERANCE and self.import_ok
 
   def table(self) -> str:
     rows = [
@@ -95,6 +101,8 @@ class Summary:
         ("Keras test accuracy after migration", f"{self.keras_accuracy:.4f}"),
         ("max output difference (all layers)", f"{self.max_output_diff:.3g} (tolerance {TOLERANCE:g})"),
         ("tensors migrated", self.matched),
+        ("imported graph, no twin: max difference", f"{self.import_max_diff:.3g} over "
+                                                    f"{self.import_layers} layers"),
         ("TF1 steps (train + transfer)", self.tf1_steps),
         ("steps continued in Keras", self.keras_steps),
         ("Keras test accuracy after continuing", f"{self.final_accuracy:.4f}"),
@@ -273,6 +281,19 @@ def migrate(workdir: str,
   seconds["migrate + verify"] = time.perf_counter() - start
 
   start = time.perf_counter()
+  print("\n== 4b. Import the same TF1 graph with no twin (keras_bridge.import_tf1_graph: .meta + "
+        "checkpoint) ==", file=out)
+  imported = keras_bridge.import_tf1_graph(transferred.checkpoint)
+  (input_name,) = imported.inputs
+  imported_check = imported.verify({input_name: data.x_test.astype("float32")})
+  for layer in imported.model.layers[1:]:
+    print(f"  {layer.name:<12} {type(layer).__name__:<10} {layer.count_params():>7} parameters", file=out)
+  print(imported_check, file=out)
+  print(f"max difference: imported {imported_check.max_diff:.3g}, hand-written twin "
+        f"{verification.max_abs_diff:.3g}", file=out)
+  seconds["import graph"] = time.perf_counter() - start
+
+  start = time.perf_counter()
   print(f"\n== 5. Continue training in Keras 3 for {keras_epochs} epoch(s) ==", file=out)
   keras_steps, history = continue_in_keras(
       model, data, first_step=transferred.global_step, epochs=keras_epochs, batch_size=batch_size,
@@ -301,7 +322,8 @@ def migrate(workdir: str,
                  ("Keras weights as TF1 checkpoint", back_to_tf1),
                  ("weight histogram (004)", histogram),
                  ("TensorBoard logdir (tf1, tf1_transfer, keras)", logdir)],
-      seconds=seconds)
+      seconds=seconds, import_max_diff=imported_check.max_diff, import_layers=len(imported.model.layers) - 1,
+      import_ok=imported_check.ok)
   print("\n== Summary ==", file=out)
   print(summary.table(), file=out)
   print(f"\nView the curves: tensorboard --logdir={logdir}", file=out)
