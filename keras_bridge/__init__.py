@@ -78,7 +78,8 @@ _EXPORTS = {
 }
 
 # Submodules reachable as attributes: the twins subpackage and its `models` under its older name.
-_SUBMODULES = {"twins": "keras_bridge.twins", "importer": "keras_bridge.importer", "models": "keras_bridge.twins.models"}
+_SUBMODULES = {"twins": "keras_bridge.twins", "importer": "keras_bridge.importer",
+               "models": "keras_bridge.twins.models"}
 
 # Names that moved to `keras_bridge.twins`; still reachable here, no longer part of `__all__`.
 _MOVED = {name: "keras_bridge.twins" for name in (

@@ -9,7 +9,6 @@ from typing import Dict, List, Mapping, Optional, Sequence
 import numpy as np
 import tensorflow as tf
 
-from keras_bridge import _transforms
 from keras_bridge._errors import OutputExistsError
 from keras_bridge import _tf1_checkpoint
 from keras_bridge.importer import _codegen

@@ -30,7 +30,8 @@ HANDLERS: Dict[str, Callable] = {}
 MACROS: Dict[str, Callable] = {}
 
 #: Ops that only forward their first input.
-PASS_THROUGH = ("Identity", "RefIdentity", "StopGradient", "Snapshot", "PreventGradient", "ReadVariableOp", "CheckNumerics",
+PASS_THROUGH = ("Identity", "RefIdentity", "StopGradient", "Snapshot", "PreventGradient", "ReadVariableOp",
+                "CheckNumerics",
                 "EnsureShape", "PlaceholderWithDefault")
 #: Ops whose outputs are random draws.
 RANDOM_OPS = ("RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal",

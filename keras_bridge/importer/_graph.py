@@ -19,7 +19,6 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow.python.framework import op_def_registry
 import tensorflow as tf
 
-from keras_bridge import _errors
 from keras_bridge.importer import _errors as ierr
 
 VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp", "VariableV1")

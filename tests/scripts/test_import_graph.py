@@ -14,7 +14,7 @@ def _argv(**flags_):
   return ["import_graph"] + [f"--{k}={v}" for k, v in flags_.items()]
 
 
-def test_writes_every_artifact_and_verifies(corpus, tmp_path, capsys):
+def test_writes_every_artifact_and_verifies(corpus, tmp_path, capsys):  # noqa: F811
   model = corpus("bare_variable_cnn", "v1")
   out = tmp_path / "imported"
   with flagsaver.flagsaver():
