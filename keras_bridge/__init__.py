@@ -25,6 +25,7 @@ _EXPORTS = {
     "MappingError": "_errors",
     "OptimizerStateError": "_errors",
     "OutputExistsError": "_errors",
+    "ArgumentError": "_errors",
     # Naming and mapping.
     "canonical_weights": "_naming",
     "DEFAULT_RULES": "_naming",
@@ -41,6 +42,7 @@ _EXPORTS = {
     "convert_checkpoint": "_convert",
     "ConversionReport": "_convert",
     "detect_format": "_convert",
+    "FORMATS": "_format_names",
     "inspect_checkpoint": "_inspect",
     "CheckpointInfo": "_inspect",
     "diff_checkpoints": "_inspect",
@@ -64,10 +66,15 @@ _EXPORTS = {
     "compare_weights": "_equivalence",
     "compare_outputs": "_equivalence",
     "compare_training": "_equivalence",
-    "CPU_FORWARD_TOL": "_equivalence",
-    "CPU_TRAINING_TOL": "_equivalence",
-    "GPU_FORWARD_TOL": "_equivalence",
-    "GPU_TRAINING_TOL": "_equivalence",
+    # Tolerances of "the same model", one per purpose.
+    "CPU_FORWARD_TOL": "_tolerances",
+    "CPU_TRAINING_TOL": "_tolerances",
+    "CPU_CHECKPOINT_TOL": "_tolerances",
+    "GPU_FORWARD_TOL": "_tolerances",
+    "GPU_TRAINING_TOL": "_tolerances",
+    "GPU_TF32_TOL": "_tolerances",
+    # Reports.
+    "format_table": "_tables",
 }
 
 # Submodules reachable as attributes: the twins subpackage and its `models` under its older name.
