@@ -13,8 +13,6 @@ import os
 
 from absl import flags
 
-import keras_bridge
-
 from . import _cli
 
 _STEPS = flags.DEFINE_integer("steps", 2000, "Training steps (one discriminator and one generator update each).",
@@ -46,16 +44,7 @@ def main(argv):
                               d_learning_rate=_D_LEARNING_RATE.value, g_learning_rate=_G_LEARNING_RATE.value,
                               seed=_cli.SEED.value, logdir=_cli.run_logdir(_cli.LOGDIR.value, "gan"),
                               progress=_cli.show_progress(_cli.PROGRESS.value), overwrite=_cli.OVERWRITE.value)
-  print(keras_bridge.format_table(
-      [("discriminator var_list", ", ".join(result.discriminator_variables)),
-       ("generator var_list", ", ".join(result.generator_variables)),
-       ("steps", result.steps),
-       ("d_loss / g_loss", f"{result.d_loss:.4f} / {result.g_loss:.4f}"),
-       ("generated mean", f"{result.sample_mean[0]:.3f} -> {result.sample_mean[1]:.3f} "
-                          f"(real {training.REAL_MEAN})"),
-       ("generated std", f"{result.sample_std[0]:.3f} -> {result.sample_std[1]:.3f} (real {training.REAL_STD})"),
-       ("checkpoint", result.checkpoint),
-       ("TensorBoard run", result.logdir or "-")]))
+  print(result.table())
   return 0
 
 

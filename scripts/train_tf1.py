@@ -10,8 +10,6 @@ Example: python -m scripts.train_tf1 --epochs=10 --checkpoint_dir=runs/train_tf1
 
 from absl import flags
 
-import keras_bridge
-
 from . import _cli
 
 _SAVE_EVERY = flags.DEFINE_integer("save_every", 100, "Write a checkpoint every this many global steps.",
@@ -40,15 +38,7 @@ def main(argv):
                               seed=_cli.SEED.value, hidden_sizes=hidden_sizes,
                               logdir=_cli.run_logdir(_cli.LOGDIR.value, "tf1"),
                               progress=_cli.show_progress(_cli.PROGRESS.value))
-  print(keras_bridge.format_table(
-      [("dataset", f"{data.name} ({data.n_inputs} inputs, {data.n_classes} classes)"),
-       ("resumed from", result.resumed_from or "-"),
-       ("epochs run", result.epochs_run),
-       ("global step", result.global_step),
-       ("test loss", f"{result.test_loss:.4f}"),
-       ("test accuracy", f"{result.test_accuracy:.4f}"),
-       ("checkpoint", result.checkpoint),
-       ("TensorBoard run", result.logdir or "-")]))
+  print(result.table(data))
   return 0
 
 

@@ -13,8 +13,6 @@ import os
 
 from absl import flags
 
-import keras_bridge
-
 from . import _cli
 
 _SOURCE = flags.DEFINE_string("source_checkpoint", _cli.TRAIN_TF1_DIR,
@@ -46,15 +44,7 @@ def main(argv):
                                    logdir=_cli.run_logdir(_cli.LOGDIR.value, "tf1_transfer"),
                                    progress=_cli.show_progress(_cli.PROGRESS.value),
                                    overwrite=_cli.OVERWRITE.value, **sizes)
-  print(keras_bridge.format_table(
-      [("source", result.source),
-       ("restored", ", ".join(result.restored)),
-       ("hidden sizes", ", ".join(map(str, result.hidden_sizes))),
-       ("steps", f"{result.first_step} -> {result.global_step}"),
-       ("test accuracy", f"{result.history[0][2]:.4f} (restored, new layers untrained) -> "
-                         f"{result.test_accuracy:.4f}"),
-       ("checkpoint", result.checkpoint),
-       ("TensorBoard run", result.logdir or "-")]))
+  print(result.table())
   return 0
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_bridge import _errors
+from keras_bridge import _tables
 from keras_bridge import _tf1_checkpoint
 from keras_bridge.twins import checkpoints
 from keras_bridge.twins import datasets
@@ -58,6 +59,21 @@ class TrainResult:
   epochs_run: int
   history: List[Tuple[int, float, float]]
   logdir: Optional[str] = None
+
+  def table(self, data: datasets.Dataset) -> str:
+    """The run as a two-column table, `data` being the dataset it trained on."""
+    return _tables.format_table(
+        [("dataset", f"{data.name} ({data.n_inputs} inputs, {data.n_classes} classes)"),
+         ("resumed from", self.resumed_from or "-"),
+         ("epochs run", self.epochs_run),
+         ("global step", self.global_step),
+         ("test loss", f"{self.test_loss:.4f}"),
+         ("test accuracy", f"{self.test_accuracy:.4f}")] + _outputs(self.checkpoint, self.logdir))
+
+
+def _outputs(checkpoint: str, logdir: Optional[str]) -> List[Tuple[str, str]]:
+  """The last rows of every run's table: what it wrote."""
+  return [("checkpoint", checkpoint), ("TensorBoard run", logdir or "-")]
 
 
 def add_summaries(net: _dnn.DNNGraph):
@@ -228,6 +244,16 @@ class TransferResult:
   history: List[Tuple[int, float, float]]
   logdir: Optional[str] = None
 
+  def table(self) -> str:
+    """The run as a two-column table."""
+    return _tables.format_table(
+        [("source", self.source),
+         ("restored", ", ".join(self.restored)),
+         ("hidden sizes", ", ".join(map(str, self.hidden_sizes))),
+         ("steps", f"{self.first_step} -> {self.global_step}"),
+         ("test accuracy", f"{self.history[0][2]:.4f} (restored, new layers untrained) -> "
+                           f"{self.test_accuracy:.4f}")] + _outputs(self.checkpoint, self.logdir))
+
 
 def _reused_sizes(prefix: str, n_inputs: int) -> Tuple[List[int], int]:
   """Sizes of hidden1-3 and the source's global_step; checks the source against the data."""
@@ -367,6 +393,17 @@ class GanResult:
   discriminator_variables: List[str]
   generator_variables: List[str]
   logdir: Optional[str] = None
+
+  def table(self) -> str:
+    """The run as a two-column table: both var_lists, the losses, the generated samples against the real ones."""
+    return _tables.format_table(
+        [("discriminator var_list", ", ".join(self.discriminator_variables)),
+         ("generator var_list", ", ".join(self.generator_variables)),
+         ("steps", self.steps),
+         ("d_loss / g_loss", f"{self.d_loss:.4f} / {self.g_loss:.4f}"),
+         ("generated mean", f"{self.sample_mean[0]:.3f} -> {self.sample_mean[1]:.3f} (real {REAL_MEAN})"),
+         ("generated std", f"{self.sample_std[0]:.3f} -> {self.sample_std[1]:.3f} (real {REAL_STD})")]
+        + _outputs(self.checkpoint, self.logdir))
 
 
 def train_gan(checkpoint_dir: str,
