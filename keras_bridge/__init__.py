@@ -27,6 +27,7 @@ _EXPORTS = {
     "MappingError": "_errors",
     "OptimizerStateError": "_errors",
     "OutputExistsError": "_errors",
+    "ArgumentError": "_errors",
     # Naming and mapping.
     "canonical_weights": "_naming",
     "DEFAULT_RULES": "_naming",
@@ -43,6 +44,7 @@ _EXPORTS = {
     "convert_checkpoint": "_convert",
     "ConversionReport": "_convert",
     "detect_format": "_convert",
+    "FORMATS": "_format_names",
     "inspect_checkpoint": "_inspect",
     "CheckpointInfo": "_inspect",
     "diff_checkpoints": "_inspect",
@@ -66,10 +68,16 @@ _EXPORTS = {
     "compare_weights": "_equivalence",
     "compare_outputs": "_equivalence",
     "compare_training": "_equivalence",
-    "CPU_FORWARD_TOL": "_equivalence",
-    "CPU_TRAINING_TOL": "_equivalence",
-    "GPU_FORWARD_TOL": "_equivalence",
-    "GPU_TRAINING_TOL": "_equivalence",
+    # Tolerances of "the same model", one per purpose.
+    "CPU_FORWARD_TOL": "_tolerances",
+    "CPU_TRAINING_TOL": "_tolerances",
+    "CPU_CHECKPOINT_TOL": "_tolerances",
+    "GPU_FORWARD_TOL": "_tolerances",
+    "GPU_TRAINING_TOL": "_tolerances",
+    "GPU_TF32_TOL": "_tolerances",
+    "CPU_IMPORT_RTOL": "_tolerances",
+    # Reports.
+    "format_table": "_tables",
     # Graph import: a TF1 MetaGraph + checkpoint as a Keras 3 model, no twin needed (keras_bridge.importer).
     "import_tf1_graph": "importer",
     "ImportResult": "importer",

@@ -29,12 +29,13 @@ import numpy as np
 import tensorflow as tf
 
 from keras_bridge import _errors
+from keras_bridge import _format_names
 from keras_bridge import _specs
 from keras_bridge import _sstable
 from keras_bridge import _tf_private
 
-NAME_BASED = "name-based"
-OBJECT_BASED = "object-based"
+NAME_BASED = _format_names.NAME_BASED
+OBJECT_BASED = _format_names.OBJECT_BASED
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 STATE_FILE = "checkpoint"
 

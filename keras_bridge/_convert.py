@@ -53,17 +53,18 @@ import tensorflow as tf
 
 from keras_bridge import _bundle
 from keras_bridge import _errors
+from keras_bridge import _format_names
 from keras_bridge import _keras_h5
 from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import _object_graph
 from keras_bridge import _specs
+from keras_bridge import _tables
 
 NAME_BASED = _bundle.NAME_BASED
 OBJECT_BASED = _bundle.OBJECT_BASED
 KERAS_H5 = _keras_h5.KERAS_H5
-#: The formats `convert_checkpoint` reads and writes.
-FORMATS = (NAME_BASED, OBJECT_BASED, KERAS_H5)
+FORMATS = _format_names.FORMATS
 H5_SUFFIX = _keras_h5.H5_SUFFIX
 OBJECT_GRAPH_KEY = _bundle.OBJECT_GRAPH_KEY
 
@@ -169,15 +170,11 @@ class ConversionReport:
   def __str__(self):
     rows = [(t.src_key or "(not in source)", t.dst_key, str(t.shape), t.dtype, str(t.nbytes))
             for t in self.tensors]
-    header = ("source key", "output key", "shape", "dtype", "bytes")
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    fmt = "  ".join("{:<%d}" % w for w in widths)
     verb = "would write" if self.dry_run else "wrote"
     lines = [f"{self.src_format} {self.src!r} -> {self.dst_format} {self.dst!r}: {verb} {len(self.tensors)} "
              f"tensor(s), {self.total_bytes} bytes" + ("" if self.dry_run else f", in {self.seconds:.2f} s") +
              f" ({self.method}" + (f": {self.stream_reason}" if self.stream_reason else "") + ")",
-             fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*r) for r in rows]
+             _tables.format_table(rows, ("source key", "output key", "shape", "dtype", "bytes"))]
     if self.skipped:
       lines.append(f"Skipped (not model weights): {', '.join(self.skipped)}")
     return "\n".join(lines)

@@ -45,14 +45,16 @@ from keras_bridge import _errors
 from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint
+from keras_bridge import _tolerances
 
 v1 = tf.compat.v1
 
-CPU_FORWARD_TOL = 1e-6
-CPU_TRAINING_TOL = 1e-5
-GPU_FORWARD_TOL = 1e-4
-GPU_TRAINING_TOL = 1e-4
-GPU_TF32_TOL = 1e-2
+# The tolerances are defined once, in _tolerances; these names stay for the harness's callers.
+CPU_FORWARD_TOL = _tolerances.CPU_FORWARD_TOL
+CPU_TRAINING_TOL = _tolerances.CPU_TRAINING_TOL
+GPU_FORWARD_TOL = _tolerances.GPU_FORWARD_TOL
+GPU_TRAINING_TOL = _tolerances.GPU_TRAINING_TOL
+GPU_TF32_TOL = _tolerances.GPU_TF32_TOL
 
 #: `(TF1 training op, its loss)` pairs, run in order as one TF1 step.
 TrainOps = Sequence[Tuple[tf.Operation, tf.Tensor]]
@@ -153,7 +155,7 @@ class TrainingComparison:
 def _max_abs_diff(a, b) -> float:
   a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
   if a.shape != b.shape:
-    raise ValueError(f"Cannot compare arrays of different shapes. Received: {a.shape} and {b.shape}.")
+    raise _errors.ArgumentError(f"Cannot compare arrays of different shapes. Received: {a.shape} and {b.shape}.")
   return float(np.max(np.abs(a - b))) if a.size else 0.0
 
 
@@ -243,12 +245,15 @@ def compare_outputs(twin: Twin, inputs: Sequence[np.ndarray]) -> Comparison:
 
   Returns:
     The max absolute difference per output name.
+
+  Raises:
+    keras_bridge.ArgumentError: the two sides return different output names, or an output's shapes differ.
   """
   tf1 = twin.session.run(twin.outputs, feed_dict=twin.feed(inputs))
   ours = twin.keras_outputs(inputs)
   missing = sorted(set(tf1) ^ set(ours))
   if missing:
-    raise ValueError(f"The TF1 outputs {sorted(tf1)} and the Keras outputs {sorted(ours)} of twin "
+    raise _errors.ArgumentError(f"The TF1 outputs {sorted(tf1)} and the Keras outputs {sorted(ours)} of twin "
                      f"{twin.name!r} differ in {missing}; keras_outputs must return the same names.")
   return Comparison({name: _max_abs_diff(tf1[name], keras.ops.convert_to_numpy(ours[name])) for name in tf1})
 

@@ -31,3 +31,7 @@ class OptimizerStateError(Error, ValueError):
 
 class OutputExistsError(Error, FileExistsError):
   """An output exists and `overwrite` was not given."""
+
+
+class ArgumentError(Error, ValueError):
+  """An argument is not one of the accepted choices, or does not fit the others (sizes, shapes, names)."""

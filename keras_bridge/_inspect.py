@@ -32,6 +32,7 @@ from keras_bridge import _bundle
 from keras_bridge import _convert
 from keras_bridge import _keras_h5
 from keras_bridge import _object_graph
+from keras_bridge import _tables
 
 
 class TensorInfo(NamedTuple):
@@ -47,12 +48,6 @@ class TensorInfo(NamedTuple):
   nbytes: int
   object_path: Optional[str] = None
   layer: Optional[str] = None
-
-
-def _table(header, rows):
-  widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-  fmt = "  ".join("{:<%d}" % w for w in widths)
-  return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows]
 
 
 @dataclasses.dataclass
@@ -91,7 +86,7 @@ class CheckpointInfo:
     rows = [(t.key, str(t.shape), t.dtype, str(t.nbytes)) + ((getattr(t, extra[1]) or "",) if extra else ())
             for t in self.tensors]
     return "\n".join([f"{self.format} {self.location!r}: {len(self.tensors)} tensor(s), {self.total_bytes} bytes"]
-                     + _table(header, rows))
+                     + [_tables.format_table(rows, header)])
 
   def to_dict(self) -> dict:
     return {"path": self.path, "location": self.location, "format": self.format,

@@ -14,11 +14,12 @@ import h5py
 
 from keras_bridge import _bundle
 from keras_bridge import _errors
+from keras_bridge import _format_names
 from keras_bridge import _keras_private
 from keras_bridge import _naming
 from keras_bridge import _specs
 
-KERAS_H5 = "keras-h5"
+KERAS_H5 = _format_names.KERAS_H5
 #: Keras 3's `save_weights` / `load_weights` accept only this suffix for an HDF5 weights file.
 H5_SUFFIX = ".weights.h5"
 

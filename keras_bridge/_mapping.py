@@ -35,10 +35,11 @@ import difflib
 import re
 from typing import Dict, List, NamedTuple, Sequence, Tuple
 
-import tensorflow as tf
 
 from keras_bridge import _errors
 from keras_bridge import _naming
+from keras_bridge import _specs
+from keras_bridge import _tables
 
 #: Slot names of the TF1 optimizers (`<var>/<slot>`); TF1 appends `_1`, `_2`, ... for a second slot of the
 #: same optimizer (Adam's `v`, RMSProp's `momentum`, Ftrl's `linear`) and for a second optimizer.
@@ -74,14 +75,6 @@ class Conflict(NamedTuple):
 
   keras_path: str
   tf1_keys: Tuple[str, ...]
-
-
-def _shape(shape) -> Tuple[int, ...]:
-  return tuple(int(d) for d in shape)
-
-
-def _dtype(dtype) -> str:
-  return tf.as_dtype(dtype).name
 
 
 def is_optimizer_slot(key: str) -> bool:
@@ -187,13 +180,9 @@ class MappingReport:
 
   def __str__(self):
     rows = [(m.tf1_key, m.keras_path, str(m.shape), m.dtype) for m in self.matched]
-    header = ("TF1 key", "Keras weight", "shape", "dtype")
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    fmt = "  ".join("{:<%d}" % w for w in widths)
     lines = [f"Mapping report{' for ' + self.checkpoint if self.checkpoint else ''}: "
              f"{len(self.matched)} matched, {len(self.problems())} problem(s)",
-             fmt.format(*header), fmt.format(*("-" * w for w in widths))]
-    lines += [fmt.format(*r) for r in rows]
+             _tables.format_table(rows, ("TF1 key", "Keras weight", "shape", "dtype"))]
     problems = self.problems()
     if problems:
       lines.append("Problems:")
@@ -284,9 +273,9 @@ def _named(report, names, keras_specs, checkpoint_vars, model) -> set:
       problems.append(f"the checkpoint has no key {missing[0]!r} for {path!r}")
       continue
     used.update(keys)
-    shapes = {k: _shape(checkpoint_vars[k][0]) for k in keys}
+    shapes = {k: _specs.shape_tuple(checkpoint_vars[k][0]) for k in keys}
     shape = _transforms.keras_shape(spec, shapes)
-    dtype = _dtype(checkpoint_vars[keys[0]][1])
+    dtype = _specs.dtype_name(checkpoint_vars[keys[0]][1])
     keras_shape, keras_dtype = keras_specs[path]
     if shape != keras_shape:
       report.shape_mismatches.append(Mismatch(_transforms.describe(spec), path, shape, keras_shape))
@@ -346,7 +335,7 @@ def build_mapping(model,
     raise _errors.MappingError(
         f"Model {model.name!r} has no weights yet: Keras 3 creates a layer's variables when it is built. Give "
         f"the model a keras.Input(shape) or call it once on a batch, then map or load. Nothing was assigned.")
-  keras_specs = {path: (_shape(var.shape), _dtype(var.dtype)) for path, var in weights.items()}
+  keras_specs = {path: (_specs.shape_tuple(var.shape), _specs.dtype_name(var.dtype)) for path, var in weights.items()}
   report = MappingReport()
   by_target = {}
   unused_targets = {}
@@ -381,7 +370,7 @@ def build_mapping(model,
       continue
     key = keys[0]
     ckpt_shape, ckpt_dtype = checkpoint_vars[key]
-    ckpt_shape, ckpt_dtype = _shape(ckpt_shape), _dtype(ckpt_dtype)
+    ckpt_shape, ckpt_dtype = _specs.shape_tuple(ckpt_shape), _specs.dtype_name(ckpt_dtype)
     keras_shape, keras_dtype = keras_specs[target]
     filled.add(target)
     if ckpt_shape != keras_shape:
@@ -397,14 +386,14 @@ def build_mapping(model,
 
   unfilled = {p: keras_specs[p][0] for p in report.unfilled_keras}
   for key, target in unused_targets.items():
-    shape = _shape(checkpoint_vars[key][0])
+    shape = _specs.shape_tuple(checkpoint_vars[key][0])
     close = _closest(target, shape, unfilled) or _closest(target, shape,
                                                           {p: s for p, (s, _) in keras_specs.items()})
     if close:
       report.candidates[key] = close
   # Compare with the raw keys and with what they map to, but always show the keys to write rules for.
-  raw = {k: _shape(checkpoint_vars[k][0]) for k in unused_targets}
-  mapped = {t: _shape(checkpoint_vars[k][0]) for k, t in unused_targets.items()}
+  raw = {k: _specs.shape_tuple(checkpoint_vars[k][0]) for k in unused_targets}
+  mapped = {t: _specs.shape_tuple(checkpoint_vars[k][0]) for k, t in unused_targets.items()}
   key_of = {t: k for k, t in unused_targets.items()}
   for path in report.unfilled_keras:
     close = _closest(path, unfilled[path], raw) or [key_of[t] for t in _closest(path, unfilled[path], mapped)]

@@ -4,6 +4,7 @@ The model the weights belong to is --model (dnn, transfer_dnn, gan); its sizes a
 given with --n_inputs/--n_outputs/--hidden_sizes. --rules renames TF1 keys, from a file (one
 "regex=replacement" per line, # comments) or inline (a comma-separated list). --dry_run prints the mapping
 and what would be written, and writes nothing. An existing --dst is replaced only with --overwrite.
+The work is `keras_bridge.twins.checkpoints.convert` (the twin, then `keras_bridge.convert_checkpoint`).
 
 Examples:
   python -m scripts.convert_checkpoint --src=runs/train_tf1 --dst=runs/keras/dnn.weights.h5
@@ -11,22 +12,19 @@ Examples:
       --dst_format=name-based --rules='/kernel$=/weights,/bias$=/biases'
 """
 
-import os
-from typing import List, Optional, Sequence, Tuple
-
 from absl import flags
 
-from keras_bridge import _convert
-from scripts import _common
-from scripts import train_tf1
+import keras_bridge
+
+from . import _cli
 
 _SRC = flags.DEFINE_string("src", None, "Source: checkpoint prefix, step prefix, directory with a 'checkpoint' "
                            "state file, or a .weights.h5 file.")
 _DST = flags.DEFINE_string("dst", None, "Output: a .weights.h5 path or a checkpoint prefix.")
-_SRC_FORMAT = flags.DEFINE_enum("src_format", None, list(_convert.FORMATS), "Expected source format; default: "
-                                "detected.")
-_DST_FORMAT = flags.DEFINE_enum("dst_format", None, list(_convert.FORMATS), "Output format; default: keras-h5 "
-                                "for a .weights.h5 --dst, object-based otherwise.")
+_SRC_FORMAT = flags.DEFINE_enum("src_format", None, list(keras_bridge.FORMATS), "Expected source format; "
+                                "default: detected.")
+_DST_FORMAT = flags.DEFINE_enum("dst_format", None, list(keras_bridge.FORMATS), "Output format; default: "
+                                "keras-h5 for a .weights.h5 --dst, object-based otherwise.")
 _RULES = flags.DEFINE_string("rules", None, "Renaming rules for TF1 keys: a file with one 'regex=replacement' "
                              "per line, or an inline comma-separated list of them.")
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the mapping report and what would be written; write "
@@ -36,85 +34,24 @@ for _name in ("model", "n_inputs", "n_outputs", "hidden_sizes", "overwrite", "pr
   flags.declare_key_flag(_name)
 
 
-def parse_rules(spec: Optional[str]) -> Tuple[List[Tuple[str, str]], List[str]]:
-  """Parses --rules (a file path or an inline list); returns `(rules, problems)`.
-
-  Each rule is `regex=replacement`, split at the first "=" that is not preceded by a backslash (write
-  `\\=` for a literal "=" in the regex).
-  """
-  if not spec:
-    return [], []
-  if os.path.isfile(spec):
-    with open(spec, encoding="utf-8") as f:
-      entries = [(f"{spec}:{i}", line.strip()) for i, line in enumerate(f, 1)]
-    entries = [(where, line) for where, line in entries if line and not line.startswith("#")]
-  else:
-    entries = [(f"rule {i}", item.strip()) for i, item in enumerate(spec.split(","), 1) if item.strip()]
-  rules, problems = [], []
-  import re  # pylint: disable=g-import-not-at-top
-
-  for where, entry in entries:
-    parts = re.split(r"(?<!\\)=", entry, maxsplit=1)
-    if len(parts) != 2 or not parts[0]:
-      problems.append(f"--rules {where}: {entry!r} is not 'regex=replacement'.")
-      continue
-    pattern = parts[0].replace("\\=", "=")
-    try:
-      re.compile(pattern)
-    except re.error as e:
-      problems.append(f"--rules {where}: {pattern!r} is not a valid regex ({e}).")
-      continue
-    rules.append((pattern, parts[1]))
-  return rules, problems
-
-
-def convert(src: str, dst: str, *, model: str = "dnn", src_format: Optional[str] = None,
-            dst_format: Optional[str] = None, rules: Sequence[Tuple[str, str]] = (), overwrite: bool = False,
-            dry_run: bool = False, progress=False, n_inputs: Optional[int] = None,
-            n_outputs: Optional[int] = None, hidden_sizes: Optional[List[int]] = None):
-  """Builds the model `src` belongs to (sizes read from `src`) and converts; returns `(report, sizes)`.
-
-  Raises:
-    keras_bridge.Error: from `keras_bridge._convert.convert_checkpoint` (missing or unreadable source,
-      same format on both sides, incomplete mapping, existing output).
-  """
-  keras_model, sizes = _common.model_for_checkpoint(model, src, n_inputs=n_inputs, n_outputs=n_outputs,
-                                                    hidden_sizes=hidden_sizes)
-  report = _convert.convert_checkpoint(src, dst, keras_model, src_format=src_format, dst_format=dst_format,
-                                       rules=rules, overwrite=overwrite, dry_run=dry_run, progress=progress)
-  return report, sizes
-
-
-def progress_bar(enabled: bool):
-  """A `convert_checkpoint(progress=...)` callback that drives one progress bar, or False when disabled."""
-  if not enabled:
-    return False
-  bars = {}
-
-  def update(done, total, key, nbytes):
-    del key, nbytes
-    bar = bars.setdefault(total, _common.Progress(total, True, unit_name="tensor"))
-    bar.update(done)
-
-  return update
-
-
 def main(argv):
-  _common.no_positional_args(argv)
-  rules, problems = parse_rules(_RULES.value)
+  _cli.no_positional_args(argv)
+  rules, problems = _cli.parse_rules(_RULES.value)
   hidden_sizes = None
   if flags.FLAGS["hidden_sizes"].present:
-    hidden_sizes, size_problems = train_tf1.parse_sizes(_common.HIDDEN_SIZES.value, "hidden_sizes")
+    hidden_sizes, size_problems = _cli.parse_sizes(_cli.HIDDEN_SIZES.value, "hidden_sizes")
     problems += size_problems
   problems += ["--src is required." if not _SRC.value else "", "--dst is required." if not _DST.value else ""]
-  _common.require(problems)
-  report, sizes = convert(_SRC.value, _DST.value, model=_common.MODEL.value, src_format=_SRC_FORMAT.value,
-                          dst_format=_DST_FORMAT.value, rules=rules, overwrite=_common.OVERWRITE.value,
-                          dry_run=_DRY_RUN.value,
-                          progress=progress_bar(_common.show_progress(_common.PROGRESS.value)),
-                          n_inputs=_common.N_INPUTS.value, n_outputs=_common.N_OUTPUTS.value,
-                          hidden_sizes=hidden_sizes)
-  print(f"model: {_common.MODEL.value} ({sizes})")
+  _cli.require(problems)
+  from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
+
+  report, sizes = checkpoints.convert(_SRC.value, _DST.value, kind=_cli.MODEL.value, src_format=_SRC_FORMAT.value,
+                                      dst_format=_DST_FORMAT.value, rules=rules, overwrite=_cli.OVERWRITE.value,
+                                      dry_run=_DRY_RUN.value,
+                                      progress=_cli.progress_bar(_cli.show_progress(_cli.PROGRESS.value)),
+                                      n_inputs=_cli.N_INPUTS.value, n_outputs=_cli.N_OUTPUTS.value,
+                                      hidden_sizes=hidden_sizes)
+  print(f"model: {_cli.MODEL.value} ({sizes})")
   if report.mapping is not None:
     print(report.mapping)
   print(report)
@@ -122,7 +59,7 @@ def main(argv):
 
 
 def run():
-  _common.run(main)
+  _cli.run(main)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ Examples:
   python -m scripts.import_graph --checkpoint=runs/migrate/tf1 --out_dir=runs/imported
   python -m scripts.import_graph --checkpoint=model.ckpt-1000 --feeds=keep_prob:0=1.0,training:0=false \\
       --outputs=logits/BiasAdd:0 --out_dir=out
+
+The work is `keras_bridge.importer.import_to_directory` (`import_tf1_graph`, `verify`, `export`).
 """
 
 from absl import flags
 
-from scripts import _common
+from . import _cli
 
 _META = flags.DEFINE_string("meta", None, "The MetaGraph file; default: the checkpoint prefix + '.meta'.")
 _INPUTS = flags.DEFINE_list("inputs", None, "TF1 input tensor names (e.g. input/X:0); default: the "
@@ -51,31 +53,22 @@ def _pairs(items, flag):
       bad.append(item)
     if not sep or not name:
       bad.append(item)
-  _common.require([f"--{flag} takes name=value pairs (e.g. keep_prob:0=1.0); received {sorted(set(bad))}"
-                   if bad else ""])
+  _cli.require([f"--{flag} takes name=value pairs (e.g. keep_prob:0=1.0); received {sorted(set(bad))}"
+                if bad else ""])
   return out
 
 
-def import_graph(checkpoint, out_dir, *, meta=None, inputs=None, outputs=None, feeds=None,
-                 dropout_rates=None, overwrite=False):
-  """Imports, verifies and exports; returns (ImportResult, Verification, {what: path})."""
-  import keras_bridge  # pylint: disable=import-outside-toplevel
-  result = keras_bridge.import_tf1_graph(checkpoint, meta=meta, inputs=inputs, outputs=outputs, feeds=feeds,
-                                         dropout_rates=dropout_rates)
-  verification = result.verify()
-  paths = result.export(out_dir, overwrite=overwrite, verification=verification)
-  return result, verification, paths
-
-
 def main(argv):
-  _common.no_positional_args(argv)
-  _common.require(["--checkpoint is required: the TF1 checkpoint (prefix, directory or one of its files)."
-                   if not _common.CHECKPOINT.value else "",
-                   "--out_dir is required: where to write the imported model." if not _OUT_DIR.value else ""])
-  result, verification, paths = import_graph(
-      _common.CHECKPOINT.value, _OUT_DIR.value, meta=_META.value, inputs=_INPUTS.value, outputs=_OUTPUTS.value,
-      feeds=_pairs(_FEEDS.value, "feeds"), dropout_rates=_pairs(_DROPOUT_RATES.value, "dropout_rates"),
-      overwrite=_common.OVERWRITE.value)
+  _cli.no_positional_args(argv)
+  _cli.require(["--checkpoint is required: the TF1 checkpoint (prefix, directory or one of its files)."
+                if not _cli.CHECKPOINT.value else "",
+                "--out_dir is required: where to write the imported model." if not _OUT_DIR.value else ""])
+  feeds = _pairs(_FEEDS.value, "feeds")
+  rates = _pairs(_DROPOUT_RATES.value, "dropout_rates")
+  from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+  result, verification, paths = importer.import_to_directory(
+      _cli.CHECKPOINT.value, _OUT_DIR.value, meta=_META.value, inputs=_INPUTS.value, outputs=_OUTPUTS.value,
+      feeds=feeds, dropout_rates=rates, overwrite=_cli.OVERWRITE.value)
   layers = len(result.report.layers)
   print(f"Imported {result.meta} into {layers} Keras layer(s); inputs {result.inputs}, outputs "
         f"{result.outputs}.")
@@ -89,7 +82,7 @@ def main(argv):
 
 
 def run():
-  _common.run(main)
+  _cli.run(main)
 
 
 if __name__ == "__main__":

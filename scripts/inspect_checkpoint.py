@@ -3,6 +3,7 @@
 Reads name-based (TF1) and object-based (TF2) checkpoints and Keras `.weights.h5` files, without loading
 the values. --diff compares two of them tensor by tensor; across formats, pass --model so both sides are
 named by the Keras weight they fill (the sizes are read from --checkpoint).
+The work is `keras_bridge.twins.checkpoints.inspect` (`keras_bridge.inspect_checkpoint`, `diff_checkpoints`).
 
 Examples:
   python -m scripts.inspect_checkpoint --checkpoint=runs/train_tf1
@@ -13,8 +14,7 @@ import json
 
 from absl import flags
 
-from keras_bridge import _inspect
-from scripts import _common
+from . import _cli
 
 _DIFF = flags.DEFINE_string("diff", None, "A second checkpoint or .weights.h5 file to compare with --checkpoint.")
 _JSON = flags.DEFINE_string("json", None, "Write the result as JSON to this path ('-': to stdout, instead of the "
@@ -24,32 +24,14 @@ for _name in ("checkpoint", "model", "json"):
   flags.declare_key_flag(_name)
 
 
-def inspect(path: str, *, diff: str = None, model: str = None) -> dict:
-  """Inspects `path` (and diffs it with `diff`); returns `{"info": CheckpointInfo, "diff": CheckpointDiff}`.
-
-  Args:
-    path: a checkpoint (prefix, step prefix, directory with a state file, one of its files) or a
-      `.weights.h5` file.
-    diff: optional second checkpoint or weights file.
-    model: "dnn", "transfer_dnn" or "gan": compare by Keras weight (needed across formats); its sizes are
-      read from `path`. None compares raw keys.
-
-  Raises:
-    keras_bridge.Error: a path is missing or not a checkpoint.
-  """
-  result = {"info": _inspect.inspect_checkpoint(path), "diff": None}
-  if diff:
-    keras_model = _common.model_for_checkpoint(model, path)[0] if model else None
-    result["diff"] = _inspect.diff_checkpoints(path, diff, model=keras_model)
-  return result
-
-
 def main(argv):
-  _common.no_positional_args(argv)
-  _common.require(["--checkpoint is required: the checkpoint or .weights.h5 file to inspect."
-                   if not _common.CHECKPOINT.value else ""])
-  model = _common.MODEL.value if flags.FLAGS["model"].present else None
-  result = inspect(_common.CHECKPOINT.value, diff=_DIFF.value, model=model)
+  _cli.no_positional_args(argv)
+  _cli.require(["--checkpoint is required: the checkpoint or .weights.h5 file to inspect."
+                if not _cli.CHECKPOINT.value else ""])
+  from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
+
+  kind = _cli.MODEL.value if flags.FLAGS["model"].present else None
+  result = checkpoints.inspect(_cli.CHECKPOINT.value, diff=_DIFF.value, kind=kind)
   json_path = _JSON.value
   if json_path:
     payload = {"info": result["info"].to_dict(), "diff": result["diff"].to_dict() if result["diff"] else None}
@@ -68,7 +50,7 @@ def main(argv):
 
 
 def run():
-  _common.run(main)
+  _cli.run(main)
 
 
 if __name__ == "__main__":

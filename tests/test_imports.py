@@ -45,3 +45,23 @@ def test_all_core_names_are_listed_in_dir():
 def test_unknown_name_is_an_attribute_error():
   with pytest.raises(AttributeError, match="no attribute 'nope'"):
     keras_bridge.nope  # pylint: disable=pointless-statement
+
+
+_SCRIPTS = ("migrate", "train_tf1", "transfer_tf1", "gan_tf1", "inspect_checkpoint", "convert_checkpoint",
+            "verify_equivalence", "reproduce_seeds", "import_graph")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", _SCRIPTS)
+def test_script_help_imports_no_tensorflow(script):
+  """`python -m scripts.<name> --help`: flags and help need neither TensorFlow, Keras nor tf1_reference."""
+  loaded = _loaded_after(f"""
+      import runpy, sys
+      sys.argv = ["{script}", "--help"]
+      try:
+        runpy.run_module("scripts.{script}", run_name="__main__")
+      except SystemExit:  # absl exits (with status 1) after printing the help.
+        pass
+      """)
+  assert loaded == "[]"
+

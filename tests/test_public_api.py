@@ -7,22 +7,25 @@ import tf1_reference
 def test_keras_bridge_all_is_pinned():
   assert sorted(keras_bridge.__all__) == sorted([
       "Error", "CheckpointFormatError", "CheckpointNotFoundError", "MappingError", "OptimizerStateError",
-      "OutputExistsError", "canonical_weights", "DEFAULT_RULES", "build_mapping", "MappingReport", "Match",
+      "OutputExistsError", "ArgumentError", "canonical_weights", "DEFAULT_RULES", "build_mapping", "MappingReport",
+      "Match",
       "resolve_checkpoint", "checkpoint_format", "read_variables", "load_tf1_checkpoint", "save_tf1_checkpoint",
-      "convert_checkpoint", "ConversionReport", "detect_format", "inspect_checkpoint", "CheckpointInfo",
+      "convert_checkpoint", "ConversionReport", "detect_format", "FORMATS", "inspect_checkpoint", "CheckpointInfo",
       "diff_checkpoints", "CheckpointDiff", "load_tf1_training_state", "save_tf1_training_state",
       "keras_optimizer_from_tf1", "tf1_optimizer_from_keras", "tf1_optimizer_spec", "TF1OptimizerSpec",
       "TrainingStateReport", "OptimizerStateReport", "SlotMatch", "Twin", "Comparison", "TrainingComparison",
       "copy_weights", "copy_weights_via_checkpoint", "compare_weights", "compare_outputs", "compare_training",
-      "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL", "twins",
-      "import_tf1_graph", "ImportResult", "GraphImportError", "UnsupportedGraphError", "importer",
+      "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "CPU_CHECKPOINT_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL",
+      "GPU_TF32_TOL", "format_table", "twins",
+      "CPU_IMPORT_RTOL", "import_tf1_graph", "ImportResult", "GraphImportError", "UnsupportedGraphError", "importer",
   ])
 
 
 def test_keras_bridge_twins_all_is_pinned():
   assert sorted(keras_bridge.twins.__all__) == sorted([
       "models", "dnn_twin", "image_filter_twin", "shared_fc_twin", "affine_reuseable_twin", "auto_reuse_twin",
-      "gan_twin",
+      "gan_twin", "datasets", "training", "checkpoints", "verification", "migration", "seed_examples", "progress",
+      "plots",
   ])
 
 
@@ -56,5 +59,5 @@ def test_every_exported_name_resolves():
 def test_one_error_base():
   """abseil style: every keras_bridge error derives from keras_bridge.Error."""
   for name in ("CheckpointFormatError", "CheckpointNotFoundError", "MappingError", "OptimizerStateError",
-               "OutputExistsError"):
+               "OutputExistsError", "ArgumentError"):
     assert issubclass(getattr(keras_bridge, name), keras_bridge.Error)

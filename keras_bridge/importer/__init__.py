@@ -12,6 +12,7 @@ One module per op family (`_dense`, `_conv`, `_structure`, `_arith`, `_activatio
 """
 
 from keras_bridge.importer._api import import_tf1_graph
+from keras_bridge.importer._api import import_to_directory
 from keras_bridge.importer._api import ImportReport
 from keras_bridge.importer._api import ImportResult
 from keras_bridge.importer._errors import GraphImportError
@@ -21,6 +22,7 @@ from keras_bridge.importer._verify import Verification
 
 __all__ = (
     "import_tf1_graph",
+    "import_to_directory",
     "ImportResult",
     "ImportReport",
     "Verification",

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_bridge._errors import OutputExistsError
+from keras_bridge import _tables
 from keras_bridge import _tf1_checkpoint
 from keras_bridge.importer import _codegen
 from keras_bridge.importer import _errors as ierr
@@ -49,13 +50,9 @@ class ImportReport:
   feeds: Dict[str, object]
 
   def __str__(self):
-    width = max([len("TF1 node")] + [len(r[0]) for r in self.rows])
-    type_width = max([len("op")] + [len(r[1]) for r in self.rows])
     lines = [f"Imported {len(self.rows)} TF1 node(s) into {len(self.layers)} Keras layer(s); inputs "
              f"{self.inputs}, outputs {self.outputs}" + (f", feeds {self.feeds}" if self.feeds else ""),
-             f"{'TF1 node':<{width}}  {'op':<{type_width}}  Keras",
-             f"{'-' * width}  {'-' * type_width}  {'-' * 5}"]
-    lines += [f"{n:<{width}}  {t:<{type_width}}  {k}" for n, t, k in self.rows]
+             _tables.format_table(self.rows, ("TF1 node", "op", "Keras"))]
     if self.notes:
       lines.append("Notes:")
       lines += [f"  - {n}" for n in self.notes]
@@ -322,3 +319,20 @@ def _report(ev, graph, outputs, nodes, inputs, feeds) -> ImportReport:
       notes += [f"{node.layer.name}: {n}" for n in node.layer.notes]
   return ImportReport(rows=rows, layers=layers, notes=notes, inputs=list(inputs), outputs=list(outputs),
                       feeds=dict(feeds))
+
+
+def import_to_directory(checkpoint, out_dir, *, overwrite: bool = False, **kwargs):
+  """`import_tf1_graph`, `verify()` and `export(out_dir)` in one call: what `scripts/import_graph.py` runs.
+
+  Args:
+    checkpoint: as for `import_tf1_graph`.
+    out_dir: the directory to write (see `ImportResult.export`).
+    overwrite: replace a non-empty `out_dir`.
+    **kwargs: `meta`, `inputs`, `outputs`, `feeds`, `dropout_rates`, `name` of `import_tf1_graph`.
+
+  Returns:
+    (ImportResult, Verification, {what: path}).
+  """
+  result = import_tf1_graph(checkpoint, **kwargs)
+  verification = result.verify()
+  return result, verification, result.export(out_dir, overwrite=overwrite, verification=verification)

@@ -6,8 +6,11 @@ from typing import List, Mapping, Optional
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge import _tables
+from keras_bridge import _tolerances
+
 #: "Equal" on CPU: |keras - tf1| <= FORWARD_RTOL * max(1, max|tf1|), output by output.
-FORWARD_RTOL = 1e-5
+FORWARD_RTOL = _tolerances.CPU_IMPORT_RTOL
 
 
 @dataclasses.dataclass
@@ -38,12 +41,9 @@ class Verification:
     return max((o.max_diff for o in self.outputs), default=0.0)
 
   def __str__(self):
-    width = max([len("TF1 output")] + [len(o.tf1_name) for o in self.outputs])
-    lines = [f"{'TF1 output':<{width}}  {'max |diff|':>10}  {'max |y|':>10}  {'tolerance':>10}  equal",
-             f"{'-' * width}  {'-' * 10}  {'-' * 10}  {'-' * 10}  -----"]
-    lines += [f"{o.tf1_name:<{width}}  {o.max_diff:>10.3g}  {o.max_abs:>10.3g}  {o.tolerance:>10.3g}  "
-              f"{'yes' if o.ok else 'NO'}" for o in self.outputs]
-    return "\n".join(lines)
+    return _tables.format_table(
+        [(o.tf1_name, f"{o.max_diff:.3g}", f"{o.max_abs:.3g}", f"{o.tolerance:.3g}", "yes" if o.ok else "NO")
+         for o in self.outputs], ("TF1 output", "max |diff|", "max |y|", "tolerance", "equal"))
 
 
 def probes(result, batch_size, seed, unknown_dim):

@@ -27,6 +27,7 @@ from typing import Optional, Sequence, Tuple
 import keras
 import tensorflow as tf
 
+from keras_bridge import _errors
 from tf1_reference import dnn as _dnn
 
 #: `tf.random_normal_initializer()` of the TF1 documents: mean 0, stddev 1.
@@ -102,11 +103,12 @@ def image_filter(input1_shape: Tuple[int, ...] = (10, 10, 32),
     `model/conv1/kernel`, `model/conv1/bias`, `model/conv2/kernel`, `model/conv2/bias`.
 
   Raises:
-    ValueError: the two inputs have different channel counts.
+    keras_bridge.ArgumentError: the two inputs have different channel counts.
   """
   if input1_shape[-1] != input2_shape[-1]:
-    raise ValueError(f"image_filter: both inputs go through the same convolutions, so their channel counts "
-                     f"must agree. Received: input1_shape={input1_shape}, input2_shape={input2_shape}.")
+    raise _errors.ArgumentError(f"image_filter: both inputs go through the same convolutions, so their channel "
+                                f"counts must agree. Received: input1_shape={input1_shape}, "
+                                f"input2_shape={input2_shape}.")
   block = image_filter_block(input1_shape[-1], kernel_size, name=scope)
   input1 = keras.Input(shape=input1_shape, name="input1")
   input2 = keras.Input(shape=input2_shape, name="input2")
@@ -131,11 +133,12 @@ def shared_fc(n_inputs: int = 256, n_units: int = 256, name: str = "shared_fc") 
     `fully_connected_1/bias`.
 
   Raises:
-    ValueError: `n_inputs != n_units`, the document's original shape error.
+    keras_bridge.ArgumentError: `n_inputs != n_units`, the document's original shape error.
   """
   if n_inputs != n_units:
-    raise ValueError(f"shared_fc: fully_connected_2 reuses the [n_inputs, n_units] weight on the n_units-wide "
-                     f"fc1, so n_inputs must equal n_units. Received: n_inputs={n_inputs}, n_units={n_units}.")
+    raise _errors.ArgumentError(f"shared_fc: fully_connected_2 reuses the [n_inputs, n_units] weight on the "
+                                f"n_units-wide fc1, so n_inputs must equal n_units. Received: n_inputs={n_inputs}, "
+                                f"n_units={n_units}.")
   x = keras.Input(shape=(n_inputs,), name="x")
   layer = keras.layers.Dense(n_units, kernel_initializer=_TF1_RANDOM_NORMAL, bias_initializer="zeros",
                              name="fully_connected_1")

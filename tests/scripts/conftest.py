@@ -7,8 +7,8 @@ import sys
 from absl import flags
 import pytest
 
-from scripts import _data
-from scripts import train_tf1
+from keras_bridge.twins import datasets
+from keras_bridge.twins import training
 
 #: Small enough to train in a fraction of a second, deep enough for transfer (hidden1-3 reused).
 TINY_HIDDEN = (16, 12, 10, 8)
@@ -17,15 +17,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture(scope="session")
 def digits():
-  return _data.load_dataset("digits")
+  return datasets.load_dataset("digits")
 
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(digits, tmp_path_factory):
   """A train_tf1 run of the tiny DNN: (TrainResult, its checkpoint directory)."""
   directory = str(tmp_path_factory.mktemp("tiny_tf1"))
-  result = train_tf1.train(digits, directory, epochs=2, batch_size=64, learning_rate=0.1, save_every=10,
-                           hidden_sizes=TINY_HIDDEN, seed=1)
+  result = training.train_dnn(digits, directory, epochs=2, batch_size=64, learning_rate=0.1, save_every=10,
+                              hidden_sizes=TINY_HIDDEN, seed=1)
   return result, directory
 
 

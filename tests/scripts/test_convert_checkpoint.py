@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _errors
-from scripts import convert_checkpoint
+from keras_bridge.twins import checkpoints
+from scripts import _cli
 from tests.scripts.conftest import run_script
 
 
@@ -16,13 +17,13 @@ from tests.scripts.conftest import run_script
     (r"a\=b=c", [("a=b", "c")]),
 ], ids=["inline_list", "escaped_equals"])
 def test_parse_inline_rules(spec, expected):
-  assert convert_checkpoint.parse_rules(spec) == (expected, [])
+  assert _cli.parse_rules(spec) == (expected, [])
 
 
 def test_parse_rules_file_and_every_problem(tmp_path):
   path = tmp_path / "rules.txt"
   path.write_text("# TF-slim names\n^dnn/=\nnot a rule\n([=x\n", encoding="utf-8")
-  rules, problems = convert_checkpoint.parse_rules(str(path))
+  rules, problems = _cli.parse_rules(str(path))
   assert rules == [("^dnn/", "")]
   assert problems == [f"--rules {path}:3: 'not a rule' is not 'regex=replacement'.",
                       f"--rules {path}:4: '([' is not a valid regex (unterminated character set at position 1)."]
@@ -34,12 +35,12 @@ def test_sizes_are_read_from_the_source(tiny_checkpoint, tmp_path, src_suffix, d
   """No --n_inputs/--hidden_sizes needed: the model's sizes come from the TF1 checkpoint's shapes."""
   trained, directory = tiny_checkpoint
   dst = str(tmp_path / ("out" + src_suffix))
-  report, sizes = convert_checkpoint.convert(directory, dst)
+  report, sizes = checkpoints.convert(directory, dst)
   assert sizes == "n_inputs=64, hidden_sizes=16,12,10,8, n_outputs=10"
   assert report.dst_format == dst_format and len(report.tensors) >= 10
   # And back from the converted file, whose sizes are read again (h5 layer names / object-graph order).
   back = str(tmp_path / "back" / "model")
-  _, sizes_again = convert_checkpoint.convert(dst, back, dst_format="name-based")
+  _, sizes_again = checkpoints.convert(dst, back, dst_format="name-based")
   assert sizes_again == sizes
   original, again = tf.train.load_checkpoint(trained.checkpoint), tf.train.load_checkpoint(back)
   np.testing.assert_array_equal(again.get_tensor("hidden3/kernel"), original.get_tensor("hidden3/kernel"))
@@ -48,12 +49,12 @@ def test_sizes_are_read_from_the_source(tiny_checkpoint, tmp_path, src_suffix, d
 def test_dry_run_writes_nothing_and_overwrite_is_explicit(tiny_checkpoint, tmp_path):
   _, directory = tiny_checkpoint
   dst = str(tmp_path / "dnn.weights.h5")
-  report, _ = convert_checkpoint.convert(directory, dst, dry_run=True)
+  report, _ = checkpoints.convert(directory, dst, dry_run=True)
   assert report.dry_run and report.mapping.ok and not os.path.exists(dst)
-  convert_checkpoint.convert(directory, dst)
+  checkpoints.convert(directory, dst)
   with pytest.raises(_errors.OutputExistsError):
-    convert_checkpoint.convert(directory, dst)
-  convert_checkpoint.convert(directory, dst, overwrite=True)
+    checkpoints.convert(directory, dst)
+  checkpoints.convert(directory, dst, overwrite=True)
 
 
 @pytest.mark.slow
@@ -76,9 +77,9 @@ def test_progress_bar_callback_sees_every_tensor(tiny_checkpoint, tmp_path):
   """Issue 5: conversion of many tensors reports progress; the script's callback gets (done, total) per tensor."""
   trained, _ = tiny_checkpoint
   calls = []
-  report, _ = convert_checkpoint.convert(trained.checkpoint, str(tmp_path / "out.weights.h5"),
+  report, _ = checkpoints.convert(trained.checkpoint, str(tmp_path / "out.weights.h5"),
                                          progress=lambda done, total, key, nbytes: calls.append((done, total)))
   total = len(report.tensors)
   assert calls == [(i, total) for i in range(1, total + 1)]
-  assert convert_checkpoint.progress_bar(False) is False
-  assert callable(convert_checkpoint.progress_bar(True))
+  assert _cli.progress_bar(False) is False
+  assert callable(_cli.progress_bar(True))

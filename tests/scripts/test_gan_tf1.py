@@ -1,30 +1,30 @@
-"""scripts/gan_tf1.py: the GAN of 003_edbfd8374a89a122.txt, two optimizers with their own var_lists."""
+"""scripts/training.py: the GAN of 003_edbfd8374a89a122.txt, two optimizers with their own var_lists."""
 
 import os
 
 import pytest
 
 from keras_bridge import _errors
-from scripts import gan_tf1
+from keras_bridge.twins import training
 from tests.scripts.conftest import run_script
 
 
 def test_trains_each_network_with_its_own_var_list(tmp_path):
-  result = gan_tf1.train_gan(str(tmp_path), steps=400, data_dim=2, seed=0)
+  result = training.train_gan(str(tmp_path), steps=400, data_dim=2, seed=0)
   assert result.discriminator_variables == ["discriminator/hidden/kernel", "discriminator/hidden/bias",
                                             "discriminator/output/kernel", "discriminator/output/bias"]
   assert result.generator_variables == ["generator/hidden/kernel", "generator/hidden/bias",
                                         "generator/output/kernel", "generator/output/bias"]
   before, after = result.sample_mean
   # The generator starts near 0 and moves toward the toy data's mean, 3.
-  assert abs(after - gan_tf1.REAL_MEAN) < abs(before - gan_tf1.REAL_MEAN) / 2
+  assert abs(after - training.REAL_MEAN) < abs(before - training.REAL_MEAN) / 2
   assert os.path.isfile(result.checkpoint + ".index") and result.checkpoint.endswith("model-400")
 
 
 def test_refuses_a_non_empty_output_directory(tmp_path):
   (tmp_path / "old").write_text("x")
   with pytest.raises(_errors.OutputExistsError, match="Pass --overwrite"):
-    gan_tf1.train_gan(str(tmp_path), steps=1)
+    training.train_gan(str(tmp_path), steps=1)
 
 
 @pytest.mark.slow

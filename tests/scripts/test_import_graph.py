@@ -5,6 +5,8 @@ import os
 from absl.testing import flagsaver
 import pytest
 
+import keras_bridge
+from keras_bridge import importer
 from scripts import import_graph
 from tests.keras_bridge.importer.conftest import corpus  # noqa: F401  pylint: disable=unused-import
 from tests.keras_bridge.importer.conftest import corpus_dir  # noqa: F401  pylint: disable=unused-import
@@ -26,11 +28,11 @@ def test_writes_every_artifact_and_verifies(corpus, tmp_path, capsys):  # noqa: 
   assert "def build_model():" in (out / "model.py").read_text()
   assert "Verification against the TF1 graph" in (out / "report.txt").read_text()
 
-  # A second run refuses to replace the outputs without --overwrite.
-  with flagsaver.flagsaver():
-    import_graph.flags.FLAGS(_argv(checkpoint=model.prefix, out_dir=out, feeds="keep_prob:0=1.0"))
-    with pytest.raises(Exception, match="--overwrite"):
-      import_graph.import_graph(model.prefix, str(out), feeds={"keep_prob:0": 1.0})
+  # A second run refuses to replace the outputs without --overwrite, and leaves them as they were.
+  before = (out / "model.py").read_text()
+  with pytest.raises(keras_bridge.OutputExistsError, match="overwrite"):
+    importer.import_to_directory(model.prefix, str(out), feeds={"keep_prob:0": 1.0})
+  assert (out / "model.py").read_text() == before
 
 
 @pytest.mark.slow

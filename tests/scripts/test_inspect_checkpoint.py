@@ -3,13 +3,13 @@
 import pytest
 import json
 
-from scripts import inspect_checkpoint
+from keras_bridge.twins import checkpoints
 from tests.scripts.conftest import run_script
 
 
 def test_lists_a_train_tf1_checkpoint(tiny_checkpoint):
   _, directory = tiny_checkpoint
-  info = inspect_checkpoint.inspect(directory)["info"]
+  info = checkpoints.inspect(directory)["info"]
   assert info.format == "name-based"
   assert info["hidden1/kernel"].shape == (64, 16) and info["hidden1/kernel"].dtype == "float32"
   assert info["hidden1/kernel"].nbytes == 64 * 16 * 4
@@ -18,12 +18,10 @@ def test_lists_a_train_tf1_checkpoint(tiny_checkpoint):
 
 def test_diff_across_formats_by_keras_weight(tiny_checkpoint, tmp_path):
   """A TF1 checkpoint and the .weights.h5 converted from it hold the same weights."""
-  from scripts import convert_checkpoint  # pylint: disable=g-import-not-at-top
-
   trained, directory = tiny_checkpoint
   h5 = str(tmp_path / "dnn.weights.h5")
-  convert_checkpoint.convert(directory, h5)
-  diff = inspect_checkpoint.inspect(directory, diff=h5, model="dnn")["diff"]
+  checkpoints.convert(directory, h5)
+  diff = checkpoints.inspect(directory, diff=h5, kind="dnn")["diff"]
   assert diff.value_changes == [] and len(diff.equal) == 10
 
 

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _errors
-from scripts import migrate
+from keras_bridge.twins import migration
 from tests.scripts.conftest import run_script
 
 
@@ -15,7 +15,7 @@ from tests.scripts.conftest import run_script
 def story(tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("migrate") / "run")
   out = io.StringIO()
-  summary = migrate.migrate(workdir, epochs=1, transfer_epochs=1, keras_epochs=1, batch_size=50,
+  summary = migration.migrate(workdir, epochs=1, transfer_epochs=1, keras_epochs=1, batch_size=50,
                             seed_examples=False, out=out)
   return workdir, summary, out.getvalue()
 
@@ -73,7 +73,7 @@ def test_tensorboard_runs_share_tags_and_one_step_axis(story):
 def test_refuses_a_non_empty_workdir(story):
   workdir, _, _ = story
   with pytest.raises(_errors.OutputExistsError, match=r"is not empty .*Pass --overwrite"):
-    migrate.migrate(workdir, seed_examples=False)
+    migration.migrate(workdir, seed_examples=False)
 
 
 def test_prints_the_seed_example_table_first(tmp_path, monkeypatch):
@@ -84,10 +84,10 @@ def test_prints_the_seed_example_table_first(tmp_path, monkeypatch):
     print("SEED TABLE", file=out)
     raise KeyboardInterrupt  # Stop before training: only the order is under test.
 
-  monkeypatch.setattr(migrate, "print_seed_examples", fake_table)
+  monkeypatch.setattr(migration, "print_seed_examples", fake_table)
   out = io.StringIO()
   with pytest.raises(KeyboardInterrupt):
-    migrate.migrate(str(tmp_path / "w"), out=out)
+    migration.migrate(str(tmp_path / "w"), out=out)
   assert calls == ["seeds"] and out.getvalue() == "SEED TABLE\n"
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from scripts import reproduce_seeds
+from keras_bridge.twins import seed_examples
 from tests.scripts.conftest import run_script
 
 SEEDS = ("000_4e63901589b71580.txt", "001_504de2624905c75a.txt", "002_9773991e7c1a2830.txt",
@@ -15,7 +15,7 @@ SEEDS = ("000_4e63901589b71580.txt", "001_504de2624905c75a.txt", "002_9773991e7c
 def test_every_seed_example_reproduces_and_errata_are_named():
   """Issue 2, done when: the table lists every example of all five seeds, OK or erratum, none failed."""
   out = io.StringIO()
-  rows = reproduce_seeds.report(out=out)
+  rows = seed_examples.reproduce(out=out)
   assert {r["seed"] for r in rows} == set(SEEDS)
   assert [r for r in rows if r["status"] == "FAILED"] == []
   assert all(r["status"] == "OK" or r["status"].startswith("erratum E-") for r in rows)

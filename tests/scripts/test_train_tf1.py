@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _errors
+from keras_bridge.twins import training
 from scripts import train_tf1
 from tests.scripts.conftest import TINY_HIDDEN
 from tests.scripts.conftest import run_script
@@ -33,8 +34,8 @@ def test_resume_continues_exactly_where_it_stopped(digits, tiny_checkpoint, tmp_
   """003 loadmodel(): initialize, restore the latest; 1 epoch + resume to 2 equals 2 uninterrupted epochs."""
   uninterrupted, _ = tiny_checkpoint
   kwargs = dict(batch_size=64, learning_rate=0.1, save_every=10, hidden_sizes=TINY_HIDDEN, seed=1)
-  first = train_tf1.train(digits, str(tmp_path), epochs=1, **kwargs)
-  resumed = train_tf1.train(digits, str(tmp_path), epochs=2, **kwargs)
+  first = training.train_dnn(digits, str(tmp_path), epochs=1, **kwargs)
+  resumed = training.train_dnn(digits, str(tmp_path), epochs=2, **kwargs)
   assert first.global_step == 23
   assert resumed.resumed_from == os.path.join(str(tmp_path), "model-23")
   assert (resumed.global_step, resumed.epochs_run) == (46, 1)
@@ -46,7 +47,7 @@ def test_resume_continues_exactly_where_it_stopped(digits, tiny_checkpoint, tmp_
 def test_resuming_another_model_is_one_clear_error(digits, tiny_checkpoint):
   _, directory = tiny_checkpoint
   with pytest.raises(_errors.CheckpointFormatError, match=r"Cannot resume from .*model-46.*--hidden_sizes"):
-    train_tf1.train(digits, directory, epochs=3, hidden_sizes=(7,))
+    training.train_dnn(digits, directory, epochs=3, hidden_sizes=(7,))
 
 
 def test_main_rejects_stray_arguments_and_bad_sizes(parsed_flags):

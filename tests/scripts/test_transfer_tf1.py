@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from keras_bridge import _errors
-from scripts import transfer_tf1
+from keras_bridge.twins import training
 from tests.scripts.conftest import run_script
 
 
@@ -15,8 +15,8 @@ from tests.scripts.conftest import run_script
 def transferred(digits, tiny_checkpoint, tmp_path_factory):
   trained, directory = tiny_checkpoint
   out = str(tmp_path_factory.mktemp("transfer"))
-  return trained, transfer_tf1.transfer(digits, directory, out, n_hidden4=5, epochs=1, batch_size=64,
-                                        learning_rate=0.1, seed=3), out
+  return trained, training.train_transfer(digits, directory, out, n_hidden4=5, epochs=1, batch_size=64,
+                                           learning_rate=0.1, seed=3), out
 
 
 def test_restores_exactly_hidden1_to_3(transferred):
@@ -43,7 +43,7 @@ def test_saves_the_whole_new_model_on_the_continued_step_axis(transferred):
 
 def test_restored_values_are_the_sources_before_training(digits, tiny_checkpoint, tmp_path):
   trained, directory = tiny_checkpoint
-  result = transfer_tf1.transfer(digits, directory, str(tmp_path), epochs=0)
+  result = training.train_transfer(digits, directory, str(tmp_path), epochs=0)
   source, saved = tf.train.load_checkpoint(trained.checkpoint), tf.train.load_checkpoint(result.checkpoint)
   for key in ("hidden1/kernel", "hidden2/bias", "hidden3/kernel"):
     np.testing.assert_array_equal(saved.get_tensor(key), source.get_tensor(key))
@@ -52,14 +52,14 @@ def test_restored_values_are_the_sources_before_training(digits, tiny_checkpoint
 def test_refuses_a_non_empty_output_directory(digits, transferred):
   _, _, out = transferred
   with pytest.raises(_errors.OutputExistsError, match=r"is not empty .*Pass --overwrite"):
-    transfer_tf1.transfer(digits, out, out)
+    training.train_transfer(digits, out, out)
 
 
 def test_source_with_other_inputs_is_rejected(digits, tiny_checkpoint, tmp_path):
   _, directory = tiny_checkpoint
   narrow = dataclasses.replace(digits, x_train=digits.x_train[:, :10], x_test=digits.x_test[:, :10])
   with pytest.raises(_errors.MappingError, match=r"hidden1/kernel takes 64 inputs but the dataset has 10"):
-    transfer_tf1.transfer(narrow, directory, str(tmp_path))
+    training.train_transfer(narrow, directory, str(tmp_path))
 
 
 @pytest.mark.slow

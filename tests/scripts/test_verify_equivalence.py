@@ -4,13 +4,14 @@
 import pytest
 
 from keras_bridge import _errors
-from scripts import verify_equivalence
+from keras_bridge.twins import training
+from keras_bridge.twins import verification
 from tests.scripts.conftest import run_script
 
 
 def test_every_layer_agrees(digits, tiny_checkpoint):
   result_tf1, directory = tiny_checkpoint
-  result = verify_equivalence.verify(directory, digits.x_test, digits.y_test, model="dnn")
+  result = verification.verify_dnn(directory, digits.x_test, digits.y_test, kind="dnn")
   assert list(result.outputs.diffs) == ["hidden1", "hidden2", "hidden3", "hidden4", "outputs"]
   assert result.max_abs_diff <= 1e-6
   assert result.tf1_accuracy == result.keras_accuracy
@@ -22,7 +23,7 @@ def test_every_layer_agrees(digits, tiny_checkpoint):
 def test_data_of_another_width_is_rejected(digits, tiny_checkpoint):
   _, directory = tiny_checkpoint
   with pytest.raises(_errors.MappingError, match=r"takes 64 inputs \(hidden1/kernel\) but the data has 10"):
-    verify_equivalence.verify(directory, digits.x_test[:, :10])
+    verification.verify_dnn(directory, digits.x_test[:, :10])
 
 
 @pytest.mark.slow
@@ -36,11 +37,9 @@ def test_command_line_run(tiny_checkpoint):
 
 def test_gan_samples_and_logits_agree(tmp_path):
   """003 GAN: a gan_tf1 checkpoint (gradient descent) gives the same samples and logits in TF1 and in models.GAN."""
-  from scripts import gan_tf1  # pylint: disable=g-import-not-at-top
-
   directory = str(tmp_path / "gan")
-  gan_tf1.train_gan(directory, steps=5, batch_size=8, data_dim=3, noise_dim=2, hidden_units=4)
-  result = verify_equivalence.verify_gan(directory, n_samples=32)
+  training.train_gan(directory, steps=5, batch_size=8, data_dim=3, noise_dim=2, hidden_units=4)
+  result = verification.verify_gan(directory, n_samples=32)
   assert list(result.outputs.diffs) == ["g_sample", "d_real_logits", "d_fake_logits"]
   assert result.max_abs_diff <= 1e-6
   assert len(result.report.matched) == 8 and result.tf1_accuracy is None

@@ -1,4 +1,4 @@
-"""Datasets for the scripts: scikit-learn's bundled digits (offline default) and MNIST through tfds.
+"""Datasets of the reference models' runs: scikit-learn's bundled digits (offline default) and MNIST through tfds.
 
 Both come back as flat float32 features in [0, 1] and int64 labels, so the 002_9773991e7c1a2830.txt DNN takes
 either one; the input size is read from the data (64 for digits, 784 for MNIST), never hard-coded.
@@ -8,7 +8,9 @@ import dataclasses
 
 import numpy as np
 
-#: Names accepted by `load_dataset` and by the scripts' `--dataset` flag.
+from keras_bridge import _errors
+
+#: Names accepted by `load_dataset` (and by the scripts' `--dataset` flag).
 DATASETS = ("digits", "mnist")
 #: The digits split is fixed so every run (and every test) sees the same train and test sets.
 _DIGITS_TEST_FRACTION = 0.2
@@ -80,13 +82,13 @@ def load_dataset(name: str = "digits", data_dir=None) -> Dataset:
     A `Dataset`.
 
   Raises:
-    ValueError: `name` is not one of `DATASETS`.
+    keras_bridge.ArgumentError: `name` is not one of `DATASETS`.
   """
   if name == "digits":
     return _digits()
   if name == "mnist":
     return _mnist(data_dir)
-  raise ValueError(f"Unknown dataset {name!r}; expected one of {', '.join(DATASETS)}.")
+  raise _errors.ArgumentError(f"Unknown dataset {name!r}; expected one of {', '.join(DATASETS)}.")
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: np.random.Generator):
