@@ -1,4 +1,5 @@
-"""Recurrent networks: TF1 RNN cells under `dynamic_rnn` become Keras `LSTM`/`GRU` layers.
+"""Recurrent networks: TF1 RNN cells under `dynamic_rnn`, `static_rnn` and `bidirectional_dynamic_rnn` become
+Keras `LSTM`/`GRU` layers (and `Bidirectional`).
 
 `tf.nn.dynamic_rnn` builds a `while_loop` whose body runs the cell once per time step, reading the step's
 input from a TensorArray (v1: `TensorArrayReadV3`; v2: `TensorListGetItem`) of the time-major input and
@@ -20,12 +21,32 @@ the weights assembled by transforms (`keras_bridge._transforms`): the TF1 LSTM g
 Keras's i, f, c, o, the kernel's rows split into `kernel` (input) and `recurrent_kernel` (state), and the
 forget bias, a constant of the graph, is added to the forget part of `bias` (exact on load, within float32
 rounding on write-back). The GRU's update gate `u` is Keras's `z`, its `r` Keras's `r`.
-
-What would change the results is refused, never approximated: `sequence_length` (TF1 zeros the outputs
-past each sequence's length and keeps the state, Keras does neither), a given `initial_state`, peepholes,
-`num_proj`, `cell_clip`, activations other than tanh, `state_is_tuple=False`, a body that is anything else.
-
 `outputs[:, -1, :]` of such a sequence (a `StridedSlice`) is the layer's final `h` output.
+
+`static_rnn` (no loop: `tf.unstack` of the input along time, `Unpack`, then the cell's ops once per step with
+the same variables) is recognised from the ops by the `Unpack` handler: for each step, the Mul/Add tensors
+that depend on that step (and no later one) are tried with the same matchers, the step's "loop states" being
+the tensors it reads that depend on no step from it on. Every step must run the same cells with the same
+weights, step 0 from the zero state, each later step from the previous step's new states. The last step's
+new states (and `outputs[-1]`) are the layers' final states; `tf.stack(outputs, axis=1)` (or `axis=0` then
+transposed to batch-major) is the last layer's sequence. Both op forms differ only in their variables.
+
+`bidirectional_dynamic_rnn` runs two loops over the same input, the backward one over `reverse(x, [1])`
+(`go_backwards=True`), and reverses its outputs back (`ReverseV2`). When each direction is one cell and both
+have the same class and units, the two loops become one `layers.Bidirectional(fw, backward_layer=bw,
+merge_mode=None)`: outputs fw sequence, bw sequence reversed back (Keras flips the backward layer's outputs
+along time, exactly TF1's `ReverseV2`), fw states, bw states; `tf.concat([out_fw, out_bw], 2)` is then an
+ordinary `Concatenate`. Otherwise the directions stay separate layers and only their final states and the
+forward sequence are imported.
+
+What would change the results, or has no Keras layer, is refused, never approximated: `sequence_length`
+(TF1 zeros the outputs past each sequence's length and keeps the state, Keras does neither), a given
+`initial_state`, peepholes, `num_proj`, `cell_clip`, activations other than tanh, `state_is_tuple=False`, a
+loop body that is anything else; `static_rnn`'s `outputs[t]` for a step before the last (or any tensor inside
+a step: Keras has no layer that selects one time step), `static_rnn` over per-step inputs that no `tf.unstack`
+of a batch-major sequence made, `time_major` inputs; the reversed-back backward sequence of a
+`bidirectional_dynamic_rnn` whose directions are `MultiRNNCell`s or differ in class or units (Keras has no
+layer that reverses a sequence), and `tf.reverse` of anything else.
 """
 
 import numpy as np
@@ -660,8 +681,10 @@ def _loops_over(ev, source, reversed_):
 
 
 def _partner(ev, rec, cache):
-  """The other direction of a `bidirectional_dynamic_rnn`: the one other loop of one cell over the same input,
-  time-reversed where `rec` is not (or the reverse); None when there is not exactly one."""
+  """The other direction of a `bidirectional_dynamic_rnn`: the one other loop of one cell of the same class and
+  units over the same input, time-reversed where `rec` is not (or the reverse); None when there is not exactly
+  one. (Keras's `Bidirectional` computes the backward output shapes from the forward layer, so directions of
+  other sizes stay two layers.)"""
   if len(rec.cells) != 1 or rec.source is None:
     return None
   found = []
@@ -672,7 +695,8 @@ def _partner(ev, rec, cache):
       other = _recognise(ev, loop)
     except Unsupported:
       continue
-    if len(other.cells) == 1 and other.backwards != rec.backwards and other.source is not None and \
+    same = (other.cells[0]["cls"], other.cells[0]["units"]) == (rec.cells[0]["cls"], rec.cells[0]["units"])
+    if len(other.cells) == 1 and same and other.backwards != rec.backwards and other.source is not None and \
         other.source.name == rec.source.name:
       found.append(other)
   return found[0] if len(found) == 1 else None
