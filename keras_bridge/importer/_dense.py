@@ -15,6 +15,9 @@ from keras_bridge.importer._evaluate import Unsupported
 @handles("MatMul")
 def matmul(ev, op, ins):
   a, b = ins
+  merged = isinstance(a, _ir.Merged)
+  if merged:
+    a = a.sym
   if op.get_attr("transpose_a"):
     raise Unsupported("MatMul with transpose_a=True")
   if not (isinstance(a, (_ir.Sym, _ir.Affine)) and isinstance(b, _ir.Weight)):
@@ -26,7 +29,11 @@ def matmul(ev, op, ins):
   units = b.shape[0] if transpose else b.shape[1]
   kernel = ({"parts": [{"key": b.leaf.key, "transpose": True}]} if transpose else b.leaf.key)
   layer = ev.layer("Dense", {"units": int(units), "use_bias": False}, weights={"kernel": kernel}, op=op)
-  return ev.call(layer, a, [op], [op.outputs[0]])[0]
+  out = ev.call(layer, a, [op], [op.outputs[0]])[0]
+  if merged:  # tf.tensordot: the Dense acts on the last axis of the rank-3 tensor
+    out.shape = tuple(a.shape[:-1]) + (int(units),)
+    return _ir.Merged(out)
+  return out
 
 
 @handles("GatherV2", "Gather", "ResourceGather")

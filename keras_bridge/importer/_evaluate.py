@@ -300,9 +300,9 @@ class Evaluator:
     values = []
     for out in outs:
       out = np.asarray(out)
-      is_partial = partial and out.dtype.kind in "iu" and np.any(out % SENTINEL == 0) and np.any(out != 0)
-      if is_partial:
-        out = np.where(out % SENTINEL == 0, -1, out) if out.ndim else np.asarray(-1)
+      # Unknown dimensions stay SENTINEL (and its multiples, `batch * time`) through shape arithmetic; the
+      # handlers that read a shape (`_structure._target`) treat them as unknown.
+      is_partial = partial and out.dtype.kind in "iu" and bool(np.any((out % SENTINEL == 0) & (out != 0)))
       values.append(_ir.Known(out, fed=fed, source=source, partial=bool(is_partial)))
     self.op_notes[op.name] = "folded (feed)" if fed else "folded (constant)"
     return values
@@ -323,13 +323,19 @@ class Evaluator:
 
   def weight(self, op) -> _ir.Weight:
     key, slices = self.var_keys.get(op.name, (op.name, ""))
-    if slices:
-      raise Unsupported(f"variable {op.name!r} is a partition ({slices!r}) of checkpoint key {key!r}")
     if key not in self.key_specs:
       raise Unsupported(f"variable {op.name!r} is saved under key {key!r}, which the checkpoint does not hold")
     shape, dtype = self.key_specs[key]
+    leaf = _ir.Leaf(key, tuple(shape), dtype)
+    if slices:  # a partition: "full shape  start,length:start,length"
+      full, spans = slices.strip().split(" ")[:-1], slices.strip().split(" ")[-1]
+      begin = tuple(int(s.split(",")[0]) for s in spans.split(":"))
+      size = tuple(int(s.split(",")[1]) if s.split(",")[1] != "-" else int(d) for s, d in
+                   zip(spans.split(":"), full))
+      self.op_notes[op.name] = f"partition {slices!r} of weight {key!r}"
+      return _ir.Weight(_ir.Expr("slice", (leaf,), (("begin", begin), ("size", size))), size, dtype)
     self.op_notes[op.name] = f"weight {key!r}"
-    return _ir.Weight(_ir.Leaf(key, tuple(shape), dtype), tuple(shape), dtype)
+    return _ir.Weight(leaf, tuple(shape), dtype)
 
   def unique(self, name: str) -> str:
     name = _sanitize(name)
@@ -354,7 +360,7 @@ class Evaluator:
           raise Unsupported(f"weight(s) {sorted(overlap)!r} are read by layer {existing.name!r} and by this "
                             f"op in another role")
     if not scope:
-      keys = [w for w in weights.values() if isinstance(w, str)]
+      keys = [w if isinstance(w, str) else w["parts"][0]["key"] for w in weights.values()]
       scope = keys[0].rsplit("/", 1)[0] if keys and "/" in keys[0] else (op.name if op is not None else cls)
     layer = _ir.Layer(name=self.unique(scope), cls=cls, config=config, weights=weights, scope=scope)
     self.layers[layer.name] = layer

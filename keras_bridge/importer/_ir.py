@@ -106,6 +106,15 @@ class TimeMajor:
 
 
 @dataclasses.dataclass(eq=False)
+class Merged:
+  """A Keras tensor `sym` (rank >= 3) that the TF1 graph reshaped to 2-D, merging the batch with the other
+  leading dimensions (`tf.tensordot`, which `tf.layers.dense` uses on rank-3 inputs); a Dense on it is a
+  Dense on `sym`'s last axis, and reshaping back gives that Dense's output."""
+
+  sym: "Sym"
+
+
+@dataclasses.dataclass(eq=False)
 class SpaceToBatch:
   """`SpaceToBatchND(x)`: the start of a dilated convolution; `done` is the convolution's output."""
 

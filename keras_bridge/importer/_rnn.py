@@ -1,4 +1,5 @@
-"""Recurrent networks: TF1 RNN cells under `dynamic_rnn` become Keras `LSTM`/`GRU` layers.
+"""Recurrent networks: TF1 RNN cells under `dynamic_rnn`, `static_rnn` and `bidirectional_dynamic_rnn` become
+Keras `LSTM`/`GRU` layers (and `Bidirectional`).
 
 `tf.nn.dynamic_rnn` builds a `while_loop` whose body runs the cell once per time step, reading the step's
 input from a TensorArray (v1: `TensorArrayReadV3`; v2: `TensorListGetItem`) of the time-major input and
@@ -20,12 +21,32 @@ the weights assembled by transforms (`keras_bridge._transforms`): the TF1 LSTM g
 Keras's i, f, c, o, the kernel's rows split into `kernel` (input) and `recurrent_kernel` (state), and the
 forget bias, a constant of the graph, is added to the forget part of `bias` (exact on load, within float32
 rounding on write-back). The GRU's update gate `u` is Keras's `z`, its `r` Keras's `r`.
-
-What would change the results is refused, never approximated: `sequence_length` (TF1 zeros the outputs
-past each sequence's length and keeps the state, Keras does neither), a given `initial_state`, peepholes,
-`num_proj`, `cell_clip`, activations other than tanh, `state_is_tuple=False`, a body that is anything else.
-
 `outputs[:, -1, :]` of such a sequence (a `StridedSlice`) is the layer's final `h` output.
+
+`static_rnn` (no loop: `tf.unstack` of the input along time, `Unpack`, then the cell's ops once per step with
+the same variables) is recognised from the ops by the `Unpack` handler: for each step, the Mul/Add tensors
+that depend on that step (and no later one) are tried with the same matchers, the step's "loop states" being
+the tensors it reads that depend on no step from it on. Every step must run the same cells with the same
+weights, step 0 from the zero state, each later step from the previous step's new states. The last step's
+new states (and `outputs[-1]`) are the layers' final states; `tf.stack(outputs, axis=1)` (or `axis=0` then
+transposed to batch-major) is the last layer's sequence. Both op forms differ only in their variables.
+
+`bidirectional_dynamic_rnn` runs two loops over the same input, the backward one over `reverse(x, [1])`
+(`go_backwards=True`), and reverses its outputs back (`ReverseV2`). When each direction is one cell and both
+have the same class and units, the two loops become one `layers.Bidirectional(fw, backward_layer=bw,
+merge_mode=None)`: outputs fw sequence, bw sequence reversed back (Keras flips the backward layer's outputs
+along time, exactly TF1's `ReverseV2`), fw states, bw states; `tf.concat([out_fw, out_bw], 2)` is then an
+ordinary `Concatenate`. Otherwise the directions stay separate layers and only their final states and the
+forward sequence are imported.
+
+What would change the results, or has no Keras layer, is refused, never approximated: `sequence_length`
+(TF1 zeros the outputs past each sequence's length and keeps the state, Keras does neither), a given
+`initial_state`, peepholes, `num_proj`, `cell_clip`, activations other than tanh, `state_is_tuple=False`, a
+loop body that is anything else; `static_rnn`'s `outputs[t]` for a step before the last (or any tensor inside
+a step: Keras has no layer that selects one time step), `static_rnn` over per-step inputs that no `tf.unstack`
+of a batch-major sequence made, `time_major` inputs; the reversed-back backward sequence of a
+`bidirectional_dynamic_rnn` whose directions are `MultiRNNCell`s or differ in class or units (Keras has no
+layer that reverses a sequence), and `tf.reverse` of anything else.
 """
 
 import numpy as np
@@ -36,6 +57,7 @@ from keras_bridge.importer import _ir
 from keras_bridge.importer._evaluate import function_graph
 from keras_bridge.importer._evaluate import handles
 from keras_bridge.importer._evaluate import macro
+from keras_bridge.importer._evaluate import Bad
 from keras_bridge.importer._evaluate import Unsupported
 
 _ADD = ("Add", "AddV2")
@@ -265,14 +287,13 @@ def _lstm(ev, loop, out):
   matched.append(split.name)
   x, h_prev, kernel, bias = _affine(ev, loop, split.inputs[1], matched, "LSTM")
   c_var, h_var = _state(loop, c_prev, "cell state"), _state(loop, h_prev, "hidden state")
-  if not _same(loop, c_var.next, c_new) or not _same(loop, h_var.next, out):
-    raise _Mismatch("the new states are not the next values of the loop's states")
   units = int(kernel.shape[1]) // 4
   if len(kernel.shape) != 2 or kernel.shape[1] != 4 * units or tuple(bias.shape) != (4 * units,) or \
       kernel.shape[0] <= units:
     raise _Mismatch(f"LSTM kernel {kernel.shape} and bias {bias.shape} do not fit 4 gates")
   return {"cls": "LSTM", "x": x, "units": units, "n_in": int(kernel.shape[0]) - units, "kernel": kernel,
-          "bias": bias, "forget_bias": forget_bias, "states": [h_var, c_var], "ops": matched}
+          "bias": bias, "forget_bias": forget_bias, "states": [h_var, c_var], "new": [out, c_new],
+          "ops": matched}
 
 
 def _gru(ev, loop, out):
@@ -310,8 +331,6 @@ def _gru(ev, loop, out):
   h_var = _state(loop, h_prev, "hidden state")
   if not (_same(loop, x, x2) and _same(loop, h_prev, h_gates) and _same(loop, h_prev, h2)):
     raise _Mismatch("the gates and the candidate do not read the same input and state")
-  if not _same(loop, h_var.next, out):
-    raise _Mismatch("the new state is not the next value of the loop's state")
   units = int(cand_kernel.shape[1])
   n_in = int(cand_kernel.shape[0]) - units
   if tuple(gates_kernel.shape) != (n_in + units, 2 * units) or tuple(gates_bias.shape) != (2 * units,) or \
@@ -319,16 +338,27 @@ def _gru(ev, loop, out):
     raise _Mismatch("the GRU kernels and biases do not fit together")
   return {"cls": "GRU", "x": x, "units": units, "n_in": n_in, "gates_kernel": gates_kernel,
           "gates_bias": gates_bias, "cand_kernel": cand_kernel, "cand_bias": cand_bias, "states": [h_var],
-          "ops": matched}
+          "new": [out], "ops": matched}
 
 
-def _cell(ev, loop, out):
+def _match(ev, loop, out, check_next=True):
+  """The cell whose new hidden state is `out`, or (None, [why not, per cell type])."""
   errors = []
   for fn in (_lstm, _gru):
     try:
-      return fn(ev, loop, out)
+      cell = fn(ev, loop, out)
+      if check_next and not all(_same(loop, v.next, n) for v, n in zip(cell["states"], cell["new"])):
+        raise _Mismatch("the new states are not the next values of the loop's states")
+      return cell, errors
     except _Mismatch as e:
       errors.append(f"not {fn.__name__[1:].upper()}: {e}")
+  return None, errors
+
+
+def _cell(ev, loop, out):
+  cell, errors = _match(ev, loop, out)
+  if cell is not None:
+    return cell
   raise Unsupported(f"the body of while loop {loop.name!r} is not a BasicLSTMCell, LSTMCell, GRUCell or a "
                     f"MultiRNNCell of those ({'; '.join(errors)})")
 
@@ -396,11 +426,13 @@ def _time_input(ev, loop, read):
                           f"time")
       ops.append(inp.op.name)
       inp, backwards = inp.op.inputs[0], True
+      while inp.op.type == "Identity":
+        inp = inp.op.inputs[0]
     value = ev.evaluate([inp])[0]
-    return ev.sym(value), ops, time, backwards
+    return ev.sym(value), ops, time, backwards, inp
   value = ev.evaluate([seq])[0]
   if isinstance(value, _ir.TimeMajor):
-    return value.sym, [source.op.name], time, False
+    return value.sym, [source.op.name], time, False, None
   raise Unsupported(f"the input of loop {loop.name!r} is time-major (time_major=True) from the inputs; "
                     f"a Keras RNN reads batch-major sequences")
 
@@ -439,11 +471,21 @@ def _scope(cell) -> str:
   return "/".join(parts) or ("lstm" if cell["cls"] == "LSTM" else "gru")
 
 
-def _analyse(ev, loop):
-  """The Keras layers of one dynamic_rnn loop: {tensor.ref(): value} for the loop's outputs."""
-  cache = ev.__dict__.setdefault("_rnn_loops", {})
-  if loop.name in cache:
-    return cache[loop.name]
+class _Recognised:
+  """One `dynamic_rnn` loop recognised: its cells (input side first), its input, direction, output TensorArray."""
+
+  def __init__(self, loop, cells, x_sym, input_ops, backwards, source, out_var, out):
+    self.loop, self.cells, self.x_sym, self.input_ops = loop, cells, x_sym, input_ops
+    self.backwards, self.source, self.out_var, self.out = backwards, source, out_var, out
+
+  def ops(self, k):
+    """The TF1 nodes that cell `k`'s Keras layer stands for."""
+    return (list(self.loop.ops) + self.input_ops if k == 0 else []) + (
+        self.cells[k]["ops"] if self.loop.form == "v1" else [])
+
+
+def _recognise(ev, loop) -> _Recognised:
+  """Matches one `dynamic_rnn` loop without creating layers."""
   writes = [v for v in loop.vars if _skip(loop, v.next).op.type in _WRITES]
   if len(writes) != 1:
     raise Unsupported(f"while loop {loop.name!r} writes {len(writes)} TensorArrays; dynamic_rnn writes one")
@@ -467,7 +509,7 @@ def _analyse(ev, loop):
     t = x
   if not _same(loop, write.inputs[1], read.inputs[1]):
     raise Unsupported(f"loop {loop.name!r} writes its outputs at another index than it reads its inputs")
-  x_sym, input_ops, time_var, backwards = _time_input(ev, loop, read)
+  x_sym, input_ops, time_var, backwards, source = _time_input(ev, loop, read)
   used = {id(time_var), id(out_var)} | {id(v) for cell in cells for v in cell["states"]}
   for v in loop.vars:
     if id(v) in used:
@@ -483,45 +525,229 @@ def _analyse(ev, loop):
       if not _is_zero_fill(ev, loop, v.init):
         raise Unsupported(f"dynamic_rnn with an initial_state (loop {loop.name!r}, {v.init.name!r}) that is not "
                           f"zeros; only the zero state is imported")
-  values, seq, steps = {}, x_sym, (x_sym.shape[1] if x_sym.shape and len(x_sym.shape) > 1 else None)
-  finals = []
+  return _Recognised(loop, cells, x_sym, input_ops, backwards, source, out_var, out)
+
+
+def _rnn_config(cell, go_backwards=False):
+  """(constructor arguments, weights, notes) of the Keras LSTM/GRU layer of one recognised cell."""
+  if cell["cls"] == "LSTM":
+    weights = _transforms_lstm(cell)
+    config = {"units": cell["units"], "return_sequences": True, "return_state": True}
+  else:
+    weights = _transforms_gru(cell)
+    config = {"units": cell["units"], "reset_after": False, "return_sequences": True, "return_state": True}
+  if go_backwards:
+    config["go_backwards"] = True
+  notes = []
+  if cell["cls"] == "LSTM" and cell["forget_bias"]:
+    notes.append(f"TF1 forget_bias {cell['forget_bias']:g} folded into the forget part of the bias "
+                 f"(exact on load; write-back within float32 rounding)")
+  return config, weights, notes
+
+
+def _check_input(x_sym, cell):
+  if x_sym.shape[-1] is not None and x_sym.shape[-1] != cell["n_in"]:
+    raise Unsupported(f"the RNN input has {x_sym.shape[-1]} features, its kernel expects {cell['n_in']}")
+
+
+def _set_shapes(syms, steps, units, n_seq=1):
+  for i, s in enumerate(syms):
+    s.shape = (None, steps, units[i]) if i < n_seq else (None, units[i])
+    s.dtype = "float32"
+
+
+def _stack(ev, cells, x_sym, cell_ops, out, backwards=False):
+  """One Keras layer per cell (a MultiRNNCell's in order) called on `x_sym`; per cell its [seq, h(, c)]."""
+  steps = x_sym.shape[1] if x_sym.shape and len(x_sym.shape) > 1 else None
+  _check_input(x_sym, cells[0])
+  seq, results = x_sym, []
   for k, cell in enumerate(cells):
-    u = cell["units"]
-    if k == 0 and x_sym.shape[-1] is not None and x_sym.shape[-1] != cell["n_in"]:
-      raise Unsupported(f"the RNN input has {x_sym.shape[-1]} features, its kernel expects {cell['n_in']}")
-    if cell["cls"] == "LSTM":
-      weights = _transforms_lstm(cell)
-      config = {"units": u, "return_sequences": True, "return_state": True}
-    else:
-      weights = _transforms_gru(cell)
-      config = {"units": u, "reset_after": False, "return_sequences": True, "return_state": True}
-    if backwards and k == 0:
-      config["go_backwards"] = True
+    config, weights, notes = _rnn_config(cell, backwards and k == 0)
     layer = ev.layer(cell["cls"], config, weights=weights, scope=_scope(cell))
-    if cell["cls"] == "LSTM" and cell["forget_bias"]:
-      layer.notes.append(f"TF1 forget_bias {cell['forget_bias']:g} folded into the forget part of the bias "
-                         f"(exact on load; write-back within float32 rounding)")
-    ops = (list(loop.ops) + input_ops if k == 0 else []) + (cell["ops"] if loop.form == "v1" else [])
+    layer.notes.extend(n for n in notes if n not in layer.notes)
     n_out = 3 if cell["cls"] == "LSTM" else 2
-    syms = ev.call(layer, seq, ops, [out] * n_out)
-    syms[0].shape = (None, steps, u)
-    for s in syms[1:]:
-      s.shape = (None, u)
-    for s in syms:
-      s.dtype = "float32"
+    syms = ev.call(layer, seq, cell_ops[k], [out] * n_out)
+    _set_shapes(syms, steps, [cell["units"]] * n_out)
     seq = syms[0]
-    h_var = cell["states"][0]
-    finals.append((h_var, syms[1]))
-    if cell["cls"] == "LSTM":
-      finals.append((cell["states"][1], syms[2]))
-  for v, sym in finals:
-    if v.exit is not None:
-      values[v.exit.ref()] = sym
-  for t in _gathers(loop, out_var):
-    values[t.ref()] = _ir.TimeMajor(seq)
+    results.append(syms)
+  return results
+
+
+def _loop_values(rec, state_syms, seq_value):
+  """{tensor.ref(): value}: the loop's final states (per cell, in `cell["states"]` order) and stacked outputs."""
+  values = {}
+  for cell, syms in zip(rec.cells, state_syms):
+    for v, sym in zip(cell["states"], syms):
+      if v.exit is not None:
+        values[v.exit.ref()] = sym
+  for t in _gathers(rec.loop, rec.out_var):
+    values[t.ref()] = _ir.TimeMajor(seq_value)
+  return values
+
+
+def _analyse(ev, loop):
+  """The Keras layers of one dynamic_rnn loop: {tensor.ref(): value} for the loop's outputs."""
+  cache = ev.__dict__.setdefault("_rnn_loops", {})
+  if loop.name in cache:
+    return cache[loop.name]
+  rec = _recognise(ev, loop)
+  partner = _partner(ev, rec, cache)
+  if partner is not None:
+    fw, bw = (partner, rec) if rec.backwards else (rec, partner)
+    values = _bidirectional(ev, fw, bw)
+    cache[fw.loop.name] = cache[bw.loop.name] = values
+    return values
+  results = _stack(ev, rec.cells, rec.x_sym, [rec.ops(k) for k in range(len(rec.cells))], rec.out,
+                   rec.backwards)
+  values = _loop_values(rec, [r[1:] for r in results], results[-1][0])
   cache[loop.name] = values
   return values
 
+
+# -- bidirectional_dynamic_rnn ------------------------------------------------------------------------------
+
+class BackwardOrderSequence:
+  """The outputs of `bidirectional_dynamic_rnn`'s backward loop in processing order (last time step first),
+  before TF1 reverses them back. `layers.Bidirectional` gives only the reversed-back sequence (`seq`), which is
+  what `ReverseV2` of this along time is."""
+
+  def __init__(self, seq):
+    self.seq = seq
+
+
+class _Source:
+  """A layer given to another layer's constructor, written as source: `repr` is `layers.GRU(...)`."""
+
+  def __init__(self, cls, config, name):
+    self.cls, self.config, self.name = cls, dict(config), name
+
+  def __repr__(self):
+    lit = lambda v: f'"{v}"' if isinstance(v, str) else repr(v)  # noqa: E731
+    items = list(self.config.items())
+    args = [lit(items[0][1])] + [f"{k}={lit(v)}" for k, v in items[1:]] + [f'name="{self.name}"']
+    one = f"layers.{self.cls}({', '.join(args)})"
+    if len(one) <= 70:
+      return one
+    return f"layers.{self.cls}(\n" + "".join(f"            {a},\n" for a in args) + "        )"
+
+  def __eq__(self, other):
+    return isinstance(other, _Source) and repr(self) == repr(other)
+
+  def __hash__(self):
+    return hash(repr(self))
+
+
+def _frame_of_exit(op):
+  try:
+    merge = op.inputs[0].op.inputs[0].op
+    enter = next(t.op for t in merge.inputs if t.op.type == "Enter")
+    return enter.get_attr("frame_name")
+  except (StopIteration, IndexError, ValueError):
+    return None
+
+
+def _with_identities(t):
+  found, stack = [], [t]
+  while stack:
+    t = stack.pop()
+    found.append(t)
+    stack += [c.outputs[0] for c in t.consumers() if c.type == "Identity"]
+  return found
+
+
+def _loops_over(ev, source, reversed_):
+  """The while loops that `dynamic_rnn` runs over `source` (batch-major), time-reversed first or not."""
+  starts = _with_identities(source)
+  if reversed_:
+    starts = [r for t in starts for c in t.consumers() if c.type == "ReverseV2" for r in _with_identities(
+        c.outputs[0])]
+  loops = []
+  for t in starts:
+    for tr in t.consumers():
+      if tr.type != "Transpose":
+        continue
+      for lst in tr.outputs[0].consumers():
+        for c in [c for t2 in _with_identities(lst.outputs[0]) for c in t2.consumers()]:
+          if lst.type == "TensorListFromTensor" and c.type in ("While", "StatelessWhile"):
+            loops.append(_v2_loop(ev, c))
+          elif lst.type == "TensorArrayScatterV3" and c.type == "Enter":
+            frame = c.get_attr("frame_name")
+            exit_ = next((op for op in ev.graph.get_operations()
+                          if op.type == "Exit" and _frame_of_exit(op) == frame), None)
+            if exit_ is not None:
+              loops.append(_v1_loop(ev, exit_))
+  unique = {loop.name: loop for loop in loops}
+  return list(unique.values())
+
+
+def _partner(ev, rec, cache):
+  """The other direction of a `bidirectional_dynamic_rnn`: the one other loop of one cell of the same class and
+  units over the same input, time-reversed where `rec` is not (or the reverse); None when there is not exactly
+  one. (Keras's `Bidirectional` computes the backward output shapes from the forward layer, so directions of
+  other sizes stay two layers.)"""
+  if len(rec.cells) != 1 or rec.source is None:
+    return None
+  found = []
+  for loop in _loops_over(ev, rec.source, not rec.backwards):
+    if loop.name == rec.loop.name or loop.name in cache:
+      continue
+    try:
+      other = _recognise(ev, loop)
+    except Unsupported:
+      continue
+    same = (other.cells[0]["cls"], other.cells[0]["units"]) == (rec.cells[0]["cls"], rec.cells[0]["units"])
+    if len(other.cells) == 1 and same and other.backwards != rec.backwards and other.source is not None and \
+        other.source.name == rec.source.name:
+      found.append(other)
+  return found[0] if len(found) == 1 else None
+
+
+def _bidirectional(ev, fw, bw):
+  """One `layers.Bidirectional(fw, backward_layer=bw, merge_mode=None)` for both loops: its outputs are the
+  forward sequence, the backward sequence reversed back to input order (what TF1's `ReverseV2` of the backward
+  outputs is), then the forward layer's states and the backward layer's."""
+  cf, cb = fw.cells[0], bw.cells[0]
+  _check_input(fw.x_sym, cf)
+  _check_input(bw.x_sym, cb)
+  fw_name, bw_name = ev.unique(_scope(cf)), ev.unique(_scope(cb))
+  fw_config, fw_weights, fw_notes = _rnn_config(cf)
+  bw_config, bw_weights, bw_notes = _rnn_config(cb, go_backwards=True)
+  weights = {f"forward_{fw_name}/{k}": v for k, v in fw_weights.items()}
+  weights.update({f"{bw_name}/{k}": v for k, v in bw_weights.items()})
+  parts = [p for p in zip(_scope(cf).split("/"), _scope(cb).split("/")) if p[0] == p[1]]
+  scope = "/".join(p[0] for p in parts) or "bidirectional"
+  config = {"layer": _Source(cf["cls"], fw_config, fw_name),
+            "backward_layer": _Source(cb["cls"], bw_config, bw_name), "merge_mode": None}
+  layer = ev.layer("Bidirectional", config, weights=weights, scope=scope)
+  layer.notes.extend(n for n in [f"forward: {n}" for n in fw_notes] + [f"backward: {n}" for n in bw_notes]
+                     if n not in layer.notes)
+  ops = [o for k in (0,) for rec in (fw, bw) for o in rec.ops(k)]
+  nf, nb = len(cf["states"]), len(cb["states"])
+  syms = ev.call(layer, fw.x_sym, ops, [fw.out] * (2 + nf + nb))
+  steps = fw.x_sym.shape[1] if fw.x_sym.shape and len(fw.x_sym.shape) > 1 else None
+  _set_shapes(syms, steps, [cf["units"], cb["units"]] + [cf["units"]] * nf + [cb["units"]] * nb, n_seq=2)
+  values = _loop_values(fw, [syms[2:2 + nf]], syms[0])
+  values.update(_loop_values(bw, [syms[2 + nf:]], BackwardOrderSequence(syms[1])))
+  return values
+
+
+@handles("ReverseV2")
+def reverse(ev, op, ins):
+  """The backward outputs of a `bidirectional_dynamic_rnn` reversed back: the `layers.Bidirectional`'s."""
+  x, axis = ins
+  rank = op.outputs[0].shape.rank
+  along_time = isinstance(axis, _ir.Known) and rank is not None and sorted(
+      int(a) % rank for a in np.asarray(axis.value).reshape(-1)) == [1]
+  if isinstance(x, BackwardOrderSequence) and along_time:
+    ev.op_notes[op.name] = f"{x.seq.node.layer.name} (the backward sequence, in input order)"
+    return x.seq
+  if isinstance(x, _ir.Sym) and x.node.layer is not None and x.node.layer.config.get("go_backwards"):
+    raise Unsupported("the backward outputs of a bidirectional_dynamic_rnn reversed back, where a direction is a "
+                      "MultiRNNCell (or has no forward partner over the same input): only one cell per direction "
+                      "becomes a layers.Bidirectional, and Keras has no layer that reverses a sequence")
+  raise Unsupported(f"tf.reverse of a {type(x).__name__} along axes other than time, or of a tensor that is not "
+                    f"the backward outputs of a bidirectional_dynamic_rnn: Keras has no layer that reverses a "
+                    f"sequence")
 
 def _is_counter(ev, loop, v) -> bool:
   step = _skip(loop, v.next).op
@@ -618,13 +844,213 @@ def strided_slice(ev, op, ins):
   return _ir.Sym(x.node, 1, (x.shape[0], x.shape[-1]), x.dtype)
 
 
+# -- static_rnn ---------------------------------------------------------------------------------------------
+
+_SHAPE_OPS = ("Shape", "ShapeN", "Size", "Rank")
+_VARIABLES = ("VariableV2", "VarHandleOp", "Variable", "VariableV1", "Const")
+
+
+def _base(t):
+  while t.op.type in ("Identity", "Snapshot"):
+    t = t.op.inputs[0]
+  return t
+
+
+def _step_of(unpack):
+  """`step(t)`: the last time step (output index of `unpack`) whose value `t` depends on, -1 for none.
+  Shapes carry no values: `tf.shape(steps[0])` (the batch size of the zero state) depends on no step."""
+  memo = {}
+
+  def step(t):
+    if t.op is unpack:
+      return t.value_index
+    stack, active = [t.op], set()
+    while stack:
+      o = stack[-1]
+      if o.name in memo:
+        stack.pop()
+        continue
+      if o.type in _SHAPE_OPS or not o.inputs:
+        memo[o.name] = -1
+        stack.pop()
+        continue
+      pending = [i.op for i in o.inputs if i.op is not unpack and i.op.name not in memo and i.op.name not in active]
+      if pending and o.name not in active:
+        active.add(o.name)
+        stack.extend(pending)
+        continue
+      active.discard(o.name)
+      memo[o.name] = max([-1] + [i.value_index if i.op is unpack else memo.get(i.op.name, -1) for i in o.inputs])
+      stack.pop()
+    return memo[t.op.name]
+
+  return step
+
+
+class _StepLoop:
+  """Time step `s` of a `static_rnn`, seen as a loop body by the cell matchers: its states are the tensors the
+  step reads that depend on no time step from `s` on (the previous step's new states, or the zero state);
+  its invariants are the variables and constants."""
+
+  form = "static"
+
+  def __init__(self, name, step, s):
+    self.name, self.step, self.s = name, step, s
+
+  def var(self, t):
+    if t.op.type in ("Identity", "Snapshot") or self.outer(t) is not None or self.step(t) >= self.s:
+      return None
+    return _Var(t, t, None, None)
+
+  def outer(self, t):
+    base = t
+    while base.op.type in ("Identity", "Snapshot", "ReadVariableOp"):
+      base = base.op.inputs[0]
+    return t if base.op.type in _VARIABLES else None
+
+
+def _candidates(step, s, start, depth=16, limit=2000):
+  """The Mul/Add tensors reachable from `start` through ops that depend on time step `s` and no later one."""
+  seen, found, frontier = set(), [], [start]
+  for _ in range(depth):
+    nxt = []
+    for t in frontier:
+      for c in t.consumers():
+        if c.name in seen or not c.outputs or len(seen) > limit or step(c.outputs[0]) != s:
+          continue
+        seen.add(c.name)
+        if c.type == "Mul" or c.type in _ADD:
+          found.append(c.outputs[0])
+        nxt.extend(c.outputs)
+    frontier = nxt
+  return found
+
+
+def _step_cells(ev, unpack, step, s):
+  """The cells of time step `s` (a MultiRNNCell's in order): each reads the previous one's new h as input."""
+  loop = _StepLoop(unpack.name, step, s)
+  cells, xin = [], unpack.outputs[s]
+  while True:
+    found, reasons = [], []
+    for cand in _candidates(step, s, xin):
+      try:
+        cell, _ = _match(ev, loop, cand, check_next=False)
+      except Unsupported as e:
+        reasons.append(str(e))
+        continue
+      if cell is not None and _base(cell["x"]).name == _base(xin).name and all(
+          c["new"][0].name != cell["new"][0].name for c in found):
+        found.append(cell)
+    if not found:
+      if not cells:
+        raise Unsupported(f"tf.unstack {unpack.name!r} of a tensor computed from the inputs, whose time step {s} "
+                          f"feeds no BasicLSTMCell, LSTMCell or GRUCell of the recognised form (static_rnn)"
+                          + (f": {'; '.join(sorted(set(reasons)))}" if reasons else ""))
+      return cells
+    if len(found) > 1:
+      raise Unsupported(f"time step {s} of tf.unstack {unpack.name!r} feeds {len(found)} RNN cells; static_rnn "
+                        f"runs one (or a MultiRNNCell)")
+    cells.append(found[0])
+    xin = found[0]["new"][0]
+    if len(cells) > 16:
+      raise Unsupported(f"time step {s} of tf.unstack {unpack.name!r} feeds more than 16 stacked cells")
+
+
+def _keys(cell):
+  names = ("kernel", "bias") if cell["cls"] == "LSTM" else ("gates_kernel", "gates_bias", "cand_kernel",
+                                                            "cand_bias")
+  return (cell["cls"], cell["units"], cell.get("forget_bias")) + tuple(cell[n].leaf.key for n in names)
+
+
+def _check_steps(ev, unpack, step, by_step):
+  """Every step runs the same cells with the same weights; the first from the zero state, each from the last."""
+  for s, cells in enumerate(by_step):
+    if len(cells) != len(by_step[0]):
+      raise Unsupported(f"static_rnn over {unpack.name!r}: time step {s} runs {len(cells)} cell(s), time step 0 "
+                        f"{len(by_step[0])}")
+    for k, cell in enumerate(cells):
+      if _keys(cell) != _keys(by_step[0][k]):
+        raise Unsupported(f"static_rnn over {unpack.name!r}: cell {k} of time step {s} is not the cell of time "
+                          f"step 0 with the same weights ({_keys(cell)} != {_keys(by_step[0][k])})")
+      for i, v in enumerate(cell["states"]):
+        state = _base(v.inner)
+        if s == 0:
+          if not _is_zero_fill(ev, _StepLoop(unpack.name, step, 0), state):
+            raise Unsupported(f"static_rnn with an initial_state ({state.name!r}) that is not zeros; only the zero "
+                              f"state is imported")
+          continue
+        if state.op.type in _SELECTS:
+          raise Unsupported(f"static_rnn with sequence_length ({state.op.name!r}): TF1 zeros the outputs past "
+                            f"each sequence's length and keeps its last state, which a Keras LSTM/GRU does not "
+                            f"reproduce")
+        if state.name != _base(by_step[s - 1][k]["new"][i]).name:
+          raise Unsupported(f"static_rnn over {unpack.name!r}: time step {s} of cell {k} reads {state.name!r} as "
+                            f"its state, not the new state of time step {s - 1}")
+
+
 @handles("Unpack")
 def unpack(ev, op, ins):
-  """`tf.unstack` of a tensor of the model: `static_rnn`'s time steps, which no Keras layer stands for."""
+  """`static_rnn`: `tf.unstack` of the input along time, then the cell unrolled once per step.
+
+  The handler matches every step from the ops (the loop-body matchers, with the step's states being what it
+  reads from earlier steps), creates one Keras LSTM/GRU layer per cell on the whole sequence, and gives the
+  unrolled tensors their values directly: the last step's new states are the layers' final states,
+  `tf.stack(outputs)` (axis 1, or axis 0 then transposed) the last layer's sequence; everything else (a step
+  before the last, a gate) is refused where an output needs it.
+  """
   x = ins[0]
   axis = op.get_attr("axis")
-  if isinstance(x, (_ir.Sym, _ir.Affine, _ir.TimeMajor)):
-    raise Unsupported(f"tf.unstack (axis {axis}) of a tensor computed from the inputs, as static_rnn does to "
-                      f"unroll a cell over time steps: the importer turns only dynamic_rnn loops into Keras "
-                      f"LSTM/GRU layers, and a cell unrolled step by step has no Keras layer")
-  raise Unsupported(f"tf.unstack of a {type(x).__name__}")
+  num = op.get_attr("num")
+  if ev.shadow:
+    raise Unsupported("static_rnn inside a tf.cond branch")
+  if isinstance(x, _ir.TimeMajor) and axis == 0:
+    x_sym = x.sym
+  elif isinstance(x, (_ir.Sym, _ir.Affine)):
+    x_sym = ev.sym(x)
+    if x_sym.shape is None or len(x_sym.shape) != 3 or axis % 3 != 1:
+      raise Unsupported(f"tf.unstack (axis {axis}) of a rank-{len(x_sym.shape or ())} tensor computed from the "
+                        f"inputs; only the time axis of a batch-major sequence [batch, time, features] feeds a "
+                        f"static_rnn that is imported")
+  else:
+    raise Unsupported(f"tf.unstack of a {type(x).__name__}")
+  step = _step_of(op)
+  by_step = [_step_cells(ev, op, step, s) for s in range(num)]
+  _check_steps(ev, op, step, by_step)
+  cells = by_step[0]
+  last = by_step[-1]
+  ops = [[op.name] * (k == 0) + [n for cs in by_step for n in cs[k]["ops"]] for k in range(len(cells))]
+  results = _stack(ev, cells, x_sym, ops, last[-1]["new"][0])
+  layer_names = ", ".join(r[0].node.layer.name for r in results)
+  for s, cs in enumerate(by_step):
+    for k, cell in enumerate(cs):
+      for name in cell["ops"]:
+        o = ev.graph.get_operation_by_name(name)
+        why = (f"a tensor inside time step {s} of the static_rnn cell (now Keras layer(s) {layer_names}), which "
+               f"the Keras layer does not expose")
+        for t in o.outputs:
+          ev.memo.setdefault(t.ref(), Bad([(o.name, o.type, why)]))
+      for i, t in enumerate(cell["new"]):
+        if s == num - 1:
+          ev.memo[t.ref()] = results[k][1 + i]
+        else:
+          what = f"outputs[{s}]" if (k == len(cs) - 1 and i == 0) else f"the state of cell {k} after time step {s}"
+          ev.memo[t.ref()] = Bad([(t.op.name, t.op.type,
+                                   f"{what} of the static_rnn over {op.name!r} ({num} steps), a time step before "
+                                   f"the last: the Keras layer ({layer_names}) gives its whole sequence and its "
+                                   f"final state, and Keras has no layer that selects one time step; only "
+                                   f"outputs[-1], the final state and tf.stack(outputs, axis=1) are imported")])
+  outputs = [_base(cs[-1]["new"][0]).name for cs in by_step]
+  for t in _with_identities(last[-1]["new"][0]):
+    for c in t.consumers():
+      if c.type != "Pack" or [_base(i).name for i in c.inputs] != outputs:
+        continue
+      pack_axis = c.get_attr("axis") % 3
+      if pack_axis == 1:
+        ev.memo[c.outputs[0].ref()] = results[-1][0]
+        ev.op_notes[c.name] = f"{results[-1][0].node.layer.name} (the sequence of outputs)"
+      elif pack_axis == 0:
+        ev.memo[c.outputs[0].ref()] = _ir.TimeMajor(results[-1][0])
+        ev.op_notes[c.name] = f"{results[-1][0].node.layer.name} (the sequence of outputs, time-major)"
+  why = (f"a time step of the input of the static_rnn over {op.name!r}: the Keras layer reads the whole "
+         f"sequence, so only the cell's use of the step is imported")
+  return [Bad([(op.name, op.type, why)])] * num

@@ -69,7 +69,19 @@ def reshape(ev, op, ins):
   x, target = ins
   if isinstance(x, (_ir.Known, _ir.Weight)):
     raise Unsupported("a reshape of a weight")
+  if isinstance(x, _ir.Merged):
+    dims = [int(d) for d in np.asarray(getattr(target, "value", [])).reshape(-1)]
+    want = list(x.sym.shape[1:])
+    if isinstance(target, _ir.Known) and len(dims) == len(want) + 1 and dims[1:] == want:
+      ev.op_notes[op.name] = "tensordot reshape (folded into the Dense)"
+      return x.sym
+    raise Unsupported("a reshape of a tensordot result to another shape")
   x = ev.sym(x)
+  dims = [int(d) for d in np.asarray(target.value).reshape(-1)] if isinstance(target, _ir.Known) else []
+  if (len(x.shape) >= 3 and target.partial and len(dims) == 2 and dims[1] == x.shape[-1]
+      and dims[0] % SENTINEL == 0 and dims[0] != 0):
+    ev.op_notes[op.name] = "tensordot reshape (folded into the Dense)"
+    return _ir.Merged(x)
   rest = _target(ev, op, x, target)
   if tuple(x.shape[1:]) == rest:
     ev.op_notes[op.name] = "identity reshape (dropped)"
@@ -105,7 +117,33 @@ def concat(ev, op, ins):
     if axis == -rank:
       raise Unsupported("a concatenation along the batch axis")
     return ev.simple("Concatenate", {"axis": axis}, list(values), op)
+  if all(isinstance(v, _ir.Weight) for v in values):
+    whole = _partitions(values, axis)
+    if whole is not None:
+      ev.op_notes[op.name] = f"partitions of weight {whole.leaf.key!r}"
+      return whole
   raise Unsupported("a concatenation of tensors with weights or constants")
+
+
+def _partitions(values, axis):
+  """The whole variable when `values` are its partitions in order along `axis` (a partitioned variable)."""
+  exprs = [v.expr for v in values]
+  if not all(isinstance(e, _ir.Expr) and e.op == "slice" for e in exprs):
+    return None
+  leaves = {e.args[0] for e in exprs}
+  if len(leaves) != 1:
+    return None
+  (leaf,) = leaves
+  axis %= len(leaf.shape)
+  at = 0
+  for e in exprs:
+    attrs = dict(e.attrs)
+    if attrs["begin"][axis] != at or any(b != 0 for i, b in enumerate(attrs["begin"]) if i != axis):
+      return None
+    at += attrs["size"][axis]
+  if at != leaf.shape[axis]:
+    return None
+  return _ir.Weight(leaf, leaf.shape, leaf.dtype)
 
 
 @handles("Transpose")

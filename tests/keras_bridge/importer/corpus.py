@@ -700,11 +700,54 @@ def bidirectional_gru(use_resource):
       optimizer="rmsprop")
 
 
+# --- 19 --------------------------------------------------------------------------------------------------
+def static_rnn_stacked(use_resource):
+  """`static_rnn` of a `MultiRNNCell([GRUCell(5), LSTMCell(4)])` over 5 steps: `tf.stack(outputs, axis=1)`
+  averaged over time, beside the last cell's final `c` -> dense, Adam."""
+  del use_resource
+  inputs = v1.placeholder(tf.float32, [None, 5, 3], name="inputs")
+  labels = v1.placeholder(tf.int32, [None], name="labels")
+  cell = _compat.MultiRNNCell([_compat.GRUCell(5), _compat.LSTMCell(4)])
+  outputs, state = _compat.static_rnn(cell, tf.unstack(inputs, 5, axis=1), dtype=tf.float32)
+  pooled = tf.reduce_mean(tf.stack(outputs, axis=1), axis=1)
+  logits = _compat.dense(tf.concat([pooled, state[1].c], axis=1), 2, name="logits")
+  loss = _mean_loss(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+  v1.train.AdamOptimizer(0.01).minimize(loss, name="train")
+  return _Recipe(
+      inputs=("inputs:0",), outputs=("logits/BiasAdd:0",), feeds={},
+      idioms=("unstack", "gru", "lstm_cell", "stacked_rnn", "static_rnn", "reduce_mean", "concat", "dense"),
+      input_specs={"inputs:0": ((None, 5, 3), "float32", None)},
+      labels="labels:0", labels_spec=((None,), "int32", 2), loss="loss/loss:0", train_op="train",
+      optimizer="adam")
+
+
+# --- 20 --------------------------------------------------------------------------------------------------
+def bidirectional_lstm_seq(use_resource):
+  """`bidirectional_dynamic_rnn` of two `LSTMCell(4)`: the sequences concatenated (the backward
+  one reversed back) and averaged over time, beside the backward final `h` -> dense, SGD."""
+  del use_resource
+  inputs = v1.placeholder(tf.float32, [None, 5, 3], name="inputs")
+  labels = v1.placeholder(tf.int32, [None], name="labels")
+  (out_fw, out_bw), (_, state_bw) = _compat.bidirectional_dynamic_rnn(
+      _compat.LSTMCell(4), _compat.LSTMCell(4), inputs, dtype=tf.float32)
+  pooled = tf.reduce_mean(tf.concat([out_fw, out_bw], axis=2), axis=1)
+  logits = _compat.dense(tf.concat([pooled, state_bw.h], axis=1), 2, name="logits")
+  loss = _mean_loss(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+  v1.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+  return _Recipe(
+      inputs=("inputs:0",), outputs=("logits/BiasAdd:0",), feeds={},
+      idioms=("lstm_cell", "bidirectional_rnn", "dynamic_rnn", "concat", "reduce_mean", "dense"),
+      input_specs={"inputs:0": ((None, 5, 3), "float32", None)},
+      labels="labels:0", labels_spec=((None,), "int32", 2), loss="loss/loss:0", train_op="train",
+      optimizer="sgd")
+
+
 _MODELS: "dict[str, Callable[[bool], _Recipe]]" = {
     fn.__name__: fn for fn in (
         tflayers_mlp, getvar_scopes_mlp, bare_variable_cnn, two_tower, gan_two_hidden, batchnorm_layers,
         batchnorm_nn, embedding_lstm, gru_classifier, lstmcell_stacked, leaky_handwritten, dropout_forms,
-        residual_cnn, depthwise_cnn, deconv_decoder, cond_branches, static_rnn_lstm, bidirectional_gru)
+        residual_cnn, depthwise_cnn, deconv_decoder, cond_branches, static_rnn_lstm, bidirectional_gru,
+        static_rnn_stacked, bidirectional_lstm_seq)
 }
 NAMES = tuple(_MODELS)
 
