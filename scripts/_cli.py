@@ -38,8 +38,22 @@ LOGDIR = flags.DEFINE_string("logdir", None, "TensorBoard log directory; runs ar
 PROGRESS = flags.DEFINE_bool("progress", True, "Show progress bars (always off when the CI environment "
                              "variable is true).")
 OVERWRITE = flags.DEFINE_bool("overwrite", False, "Allow replacing existing outputs.")
-MODEL = flags.DEFINE_enum("model", "dnn", ["dnn", "transfer_dnn", "gan"],
-                          "Which reference model the checkpoint belongs to.")
+#: The reference models the tools know by name.
+KINDS = ("dnn", "transfer_dnn", "gan")
+MODEL = flags.DEFINE_string("model", "dnn", "The model the checkpoint belongs to: a reference model (dnn, "
+                            "transfer_dnn, gan), or your own as path/to/file.py:function (for example the "
+                            "model.py that import_graph writes).")
+META = flags.DEFINE_string("meta", None, "The TF1 MetaGraph (.meta) of your own model: the tools import it "
+                           "(keras_bridge.import_tf1_graph) instead of using --model; default for import_graph: "
+                           "the checkpoint prefix + '.meta'.")
+flags.register_validator(
+    "model", lambda v: v in KINDS or re.match(r"^.+\.py:[A-Za-z_]\w*$", v or "") is not None,
+    message="--model must be dnn, transfer_dnn, gan, or path/to/file.py:function (e.g. out/model.py:build_model)")
+
+
+def user_model_requested() -> bool:
+  """Whether --meta or a --model=file.py:function asks for the user's own model."""
+  return bool(META.value) or MODEL.value not in KINDS
 CHECKPOINT = flags.DEFINE_string("checkpoint", None, "A checkpoint: prefix, step prefix, a directory with a "
                                  "'checkpoint' state file (its latest), or a .weights.h5 file where accepted.")
 HIDDEN_SIZES = flags.DEFINE_list("hidden_sizes", ["300", "50", "50", "50", "50"],

@@ -30,7 +30,7 @@ _RULES = flags.DEFINE_string("rules", None, "Renaming rules for TF1 keys: a file
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the mapping report and what would be written; write "
                              "nothing.")
 
-for _name in ("model", "n_inputs", "n_outputs", "hidden_sizes", "overwrite", "progress"):
+for _name in ("model", "meta", "n_inputs", "n_outputs", "hidden_sizes", "overwrite", "progress"):
   flags.declare_key_flag(_name)
 
 
@@ -43,6 +43,18 @@ def main(argv):
     problems += size_problems
   problems += ["--src is required." if not _SRC.value else "", "--dst is required." if not _DST.value else ""]
   _cli.require(problems)
+  if _cli.user_model_requested():
+    from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+    user = importer.user_model(_SRC.value, model=_cli.MODEL.value, meta=_cli.META.value)
+    report = importer.convert_user_model(
+        _SRC.value, _DST.value, user, src_format=_SRC_FORMAT.value, dst_format=_DST_FORMAT.value,
+        overwrite=_cli.OVERWRITE.value, dry_run=_DRY_RUN.value,
+        progress=_cli.progress_bar(_cli.show_progress(_cli.PROGRESS.value)))
+    print(f"model: {user.origin}")
+    if report.mapping is not None:
+      print(report.mapping)
+    print(report)
+    return 0
   from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
 
   report, sizes = checkpoints.convert(_SRC.value, _DST.value, kind=_cli.MODEL.value, src_format=_SRC_FORMAT.value,

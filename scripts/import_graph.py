@@ -17,7 +17,6 @@ from absl import flags
 
 from . import _cli
 
-_META = flags.DEFINE_string("meta", None, "The MetaGraph file; default: the checkpoint prefix + '.meta'.")
 _INPUTS = flags.DEFINE_list("inputs", None, "TF1 input tensor names (e.g. input/X:0); default: the "
                             "placeholders that reach the outputs, less --feeds and the loss's labels.")
 _OUTPUTS = flags.DEFINE_list("outputs", None, "TF1 output tensor names; default: what the loss op is "
@@ -29,7 +28,7 @@ _DROPOUT_RATES = flags.DEFINE_list("dropout_rates", [], "scope_or_placeholder=ra
 _OUT_DIR = flags.DEFINE_string("out_dir", None, "Directory to write model.py, model.weights.h5, ckpt/, "
                                "model.keras and report.txt into.")
 
-for _name in ("checkpoint", "overwrite"):
+for _name in ("checkpoint", "overwrite", "meta"):
   flags.declare_key_flag(_name)
 
 
@@ -67,7 +66,7 @@ def main(argv):
   rates = _pairs(_DROPOUT_RATES.value, "dropout_rates")
   from keras_bridge import importer  # pylint: disable=g-import-not-at-top
   result, verification, paths = importer.import_to_directory(
-      _cli.CHECKPOINT.value, _OUT_DIR.value, meta=_META.value, inputs=_INPUTS.value, outputs=_OUTPUTS.value,
+      _cli.CHECKPOINT.value, _OUT_DIR.value, meta=_cli.META.value, inputs=_INPUTS.value, outputs=_OUTPUTS.value,
       feeds=feeds, dropout_rates=rates, overwrite=_cli.OVERWRITE.value)
   layers = len(result.report.layers)
   print(f"Imported {result.meta} into {layers} Keras layer(s); inputs {result.inputs}, outputs "

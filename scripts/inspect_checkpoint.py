@@ -20,7 +20,7 @@ _DIFF = flags.DEFINE_string("diff", None, "A second checkpoint or .weights.h5 fi
 _JSON = flags.DEFINE_string("json", None, "Write the result as JSON to this path ('-': to stdout, instead of the "
                             "table).")
 
-for _name in ("checkpoint", "model", "json"):
+for _name in ("checkpoint", "model", "meta", "json"):
   flags.declare_key_flag(_name)
 
 
@@ -30,8 +30,14 @@ def main(argv):
                 if not _cli.CHECKPOINT.value else ""])
   from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
 
-  kind = _cli.MODEL.value if flags.FLAGS["model"].present else None
-  result = checkpoints.inspect(_cli.CHECKPOINT.value, diff=_DIFF.value, kind=kind)
+  if _DIFF.value and _cli.user_model_requested():
+    from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+    user = importer.user_model(_cli.CHECKPOINT.value, model=_cli.MODEL.value, meta=_cli.META.value)
+    result = checkpoints.inspect(_cli.CHECKPOINT.value)
+    result["diff"] = importer.diff_user_model(_cli.CHECKPOINT.value, _DIFF.value, user)
+  else:
+    kind = _cli.MODEL.value if flags.FLAGS["model"].present else None
+    result = checkpoints.inspect(_cli.CHECKPOINT.value, diff=_DIFF.value, kind=kind)
   json_path = _JSON.value
   if json_path:
     payload = {"info": result["info"].to_dict(), "diff": result["diff"].to_dict() if result["diff"] else None}

@@ -20,7 +20,7 @@ from . import _cli
 _TOLERANCE = flags.DEFINE_float("tolerance", keras_bridge.CPU_CHECKPOINT_TOL,
                                 "Largest max-abs output difference that counts as equal.")
 
-for _name in ("checkpoint", "model", "dataset", "data_dir"):
+for _name in ("checkpoint", "model", "meta", "dataset", "data_dir"):
   flags.declare_key_flag(_name)
 
 
@@ -31,6 +31,15 @@ def main(argv):
       if not _cli.CHECKPOINT.value else "",
       f"--tolerance must be non-negative. Received: --tolerance={_TOLERANCE.value}"
       if _TOLERANCE.value < 0 else ""])
+  if _cli.user_model_requested():
+    from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+    user = importer.user_model(_cli.CHECKPOINT.value, model=_cli.MODEL.value, meta=_cli.META.value)
+    check = importer.verify_user_model(_cli.CHECKPOINT.value, user, meta=_cli.META.value)
+    print(f"model: {user.origin}")
+    print(check)
+    print(f"{'EQUIVALENT' if check.ok else 'DIFFERENT'}: max output difference {check.max_diff:.3g} "
+          f"({'within' if check.ok else 'beyond'} {keras_bridge.CPU_IMPORT_RTOL:g} * max(1, max|y|))")
+    return 0 if check.ok else 1
   from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
   from keras_bridge.twins import verification  # pylint: disable=g-import-not-at-top
 

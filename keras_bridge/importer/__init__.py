@@ -15,6 +15,12 @@ from keras_bridge.importer._api import import_tf1_graph
 from keras_bridge.importer._api import import_to_directory
 from keras_bridge.importer._api import ImportReport
 from keras_bridge.importer._api import ImportResult
+from keras_bridge.importer._user_model import convert as convert_user_model
+from keras_bridge.importer._user_model import diff as diff_user_model
+from keras_bridge.importer._user_model import is_model_file
+from keras_bridge.importer._user_model import UserModel
+from keras_bridge.importer._user_model import user_model
+from keras_bridge.importer._user_model import verify as verify_user_model
 from keras_bridge.importer._errors import GraphImportError
 from keras_bridge.importer._errors import UnsupportedGraphError
 from keras_bridge.importer._verify import OutputComparison
@@ -25,6 +31,12 @@ __all__ = (
     "import_to_directory",
     "ImportResult",
     "ImportReport",
+    "user_model",
+    "UserModel",
+    "is_model_file",
+    "verify_user_model",
+    "convert_user_model",
+    "diff_user_model",
     "Verification",
     "OutputComparison",
     "GraphImportError",

@@ -229,7 +229,7 @@ def import_tf1_graph(checkpoint, *, meta=None, inputs: Optional[Sequence[str]] =
   nodes = order + [n for n in nodes if n.layer is not None]
   names = _names(nodes)
   source = _codegen.generate(nodes, out_syms, names, prefix=prefix, meta=meta_path, model_name=name,
-                             output_names=outputs)
+                             output_names=outputs, input_names=inputs, feeds=feeds)
   namespace = {"__name__": "tf1_imported_model"}
   exec(compile(source, f"<import_tf1_graph {name}>", "exec"), namespace)  # pylint: disable=exec-used
   model = namespace["build_model"]()

@@ -72,7 +72,8 @@ def _call_line(target: str, head: str, args: List[str], tail: str, indent: str =
 
 
 def generate(nodes: List[_ir.Node], outputs: List[_ir.Sym], names: Dict[str, object], *, prefix: str,
-             meta: str, model_name: str, output_names: List[str]) -> str:
+             meta: str, model_name: str, output_names: List[str], input_names: List[str] = (),
+             feeds: Dict[str, object] = None) -> str:
   """The module's source. `names` is TF1_NAMES; `output_names` the TF1 output tensors, for comments."""
   taken = set()
   var_of = {}
@@ -153,12 +154,29 @@ PREFIX = {_string(prefix)}
 
 #: Canonical Keras weight path -> TF1 checkpoint key (or a transform of TF1 keys).
 TF1_NAMES = {names_text}
+#: The TF1 tensors the model's inputs and outputs stand for, and the feeds fixed for inference.
+TF1_INPUTS = {_list(input_names)}
+TF1_OUTPUTS = {_list(output_names)}
+TF1_FEEDS = {_feeds(feeds or {})}
 {_ABS_HELPER if uses_abs else ""}
 
 def build_model():
     """Builds the model with fresh weights; load the TF1 ones with load_tf1_checkpoint."""
 {chr(10).join(body)}
 '''
+
+
+def _list(items) -> str:
+  one = "[" + ", ".join(_string(i) for i in items) + "]"
+  if len(one) < WIDTH - 16:
+    return one
+  return "[\n" + "".join(f"    {_string(i)},\n" for i in items) + "]"
+
+
+def _feeds(feeds) -> str:
+  items = [f"{_string(k)}: {_value(v.item() if hasattr(v, 'item') else v)}" for k, v in feeds.items()]
+  one = "{" + ", ".join(items) + "}"
+  return one if len(one) < WIDTH - 16 else "{\n" + "".join(f"    {i},\n" for i in items) + "}"
 
 
 def _string(text: str) -> str:

@@ -119,3 +119,43 @@ def verify(checkpoint, user: UserModel, meta=None):
                              meta=meta_path, inputs=list(user.inputs), outputs=list(user.outputs),
                              feeds=dict(user.feeds))
   return result.verify()
+
+
+def name_rules(user: UserModel, *, tf1_side: str) -> list:
+  """`names` as exact `(regex, replacement)` rules for the tools that take rules.
+
+  Args:
+    user: the model and its `names`.
+    tf1_side: "source" (TF1 keys are rewritten to Keras paths, as `load_tf1_checkpoint` does) or "output"
+      (Keras paths are rewritten to TF1 keys, as `save_tf1_checkpoint` does).
+
+  Raises:
+    GraphImportError: a weight is assembled by a transform (an LSTM's kernels), which rules cannot express.
+  """
+  rules, transformed = [], []
+  for path, spec in (user.names or {}).items():
+    if not isinstance(spec, str):
+      transformed.append(path)
+    elif tf1_side == "source":
+      rules.append((f"^{re.escape(spec)}$", path))
+    else:
+      rules.append((f"^{re.escape(path)}$", spec))
+  if transformed:
+    raise ierr.GraphImportError(
+        f"{user.origin}: weights {transformed} are assembled from slices of TF1 keys (an RNN's kernels), which "
+        f"this tool's key rules cannot express. Load with keras_bridge.load_tf1_checkpoint(model, checkpoint, "
+        f"names=TF1_NAMES) and save with model.save_weights(...) or tf.train.Checkpoint(model=model).write(...).")
+  return rules
+
+
+def convert(src, dst, user: UserModel, **kwargs):
+  """`keras_bridge.convert_checkpoint` with the user's model and its `names` (see `name_rules`)."""
+  from keras_bridge import _convert  # pylint: disable=import-outside-toplevel
+  side = "source" if _convert.detect_format(src) == "name-based" else "output"
+  return _convert.convert_checkpoint(src, dst, user.model, rules=name_rules(user, tf1_side=side), **kwargs)
+
+
+def diff(a, b, user: UserModel):
+  """`keras_bridge.diff_checkpoints` by the user's model's Keras paths (a name-based side through `names`)."""
+  from keras_bridge import _inspect  # pylint: disable=import-outside-toplevel
+  return _inspect.diff_checkpoints(a, b, model=user.model, rules=name_rules(user, tf1_side="source"))

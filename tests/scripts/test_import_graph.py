@@ -58,3 +58,36 @@ def test_unsupported_ops_exit_2_one_line_each(tmp_path):
 
 
 pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def test_the_other_tools_take_the_users_model(corpus, tmp_path, capsys):
+  """convert_checkpoint, verify_equivalence and inspect_checkpoint --diff with --meta or --model=file.py:fn."""
+  from scripts import convert_checkpoint  # pylint: disable=import-outside-toplevel
+  from scripts import inspect_checkpoint  # pylint: disable=import-outside-toplevel
+  from scripts import verify_equivalence  # pylint: disable=import-outside-toplevel
+  model = corpus("getvar_scopes_mlp", "v1")
+  out = tmp_path / "imported"
+  importer.import_to_directory(model.prefix, str(out))
+  module = f"{out / 'model.py'}:build_model"
+  for argv in ([f"--checkpoint={model.prefix}", f"--meta={model.prefix}.meta"],
+               [f"--checkpoint={model.prefix}", f"--model={module}"]):
+    with flagsaver.flagsaver():
+      verify_equivalence.flags.FLAGS(["verify_equivalence"] + argv)
+      assert verify_equivalence.main(["verify_equivalence"]) == 0
+    assert "EQUIVALENT" in capsys.readouterr().out
+  h5 = tmp_path / "converted.weights.h5"
+  with flagsaver.flagsaver():
+    convert_checkpoint.flags.FLAGS(["convert_checkpoint", f"--src={model.prefix}", f"--dst={h5}",
+                                    f"--model={module}"])
+    assert convert_checkpoint.main(["convert_checkpoint"]) == 0
+  with flagsaver.flagsaver():
+    inspect_checkpoint.flags.FLAGS(["inspect_checkpoint", f"--checkpoint={model.prefix}", f"--diff={h5}",
+                                    f"--meta={model.prefix}.meta"])
+    # Exit 1: the TF1 side also holds the Momentum slots, which the .weights.h5 file has not.
+    assert inspect_checkpoint.main(["inspect_checkpoint"]) == 1
+  printed = capsys.readouterr().out
+  assert "compared by canonical Keras paths: 6 equal" in printed
+  assert "only in a: layer1/weights/Momentum" in printed
+  with flagsaver.flagsaver():
+    with pytest.raises(Exception, match="--model must be"):
+      verify_equivalence.flags.FLAGS(["verify_equivalence", "--model=nonsense"])

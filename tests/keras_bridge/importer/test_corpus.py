@@ -23,7 +23,7 @@ CASES = [pytest.param(name, form, id=f"{name}-{form}") for form in corpus_lib.OP
 #: Models whose inference path holds a `tf.cond` (explicit, or from a layer given a bool placeholder).
 COND_MODELS = ("batchnorm_layers", "dropout_forms", "cond_branches")
 #: Models holding a `while_loop` (`dynamic_rnn`).
-WHILE_MODELS = ("embedding_lstm", "gru_classifier", "lstmcell_stacked", "bidirectional_gru")
+WHILE_MODELS = ("embedding_lstm", "gru_classifier", "lstmcell_stacked", "bidirectional_gru", "bidirectional_lstm_seq")
 #: Batch-norm op types per model and form.
 BATCHNORM_OPS = {
     ("batchnorm_layers", "v1"): "FusedBatchNormV3",

@@ -21,7 +21,8 @@ from keras_bridge.importer import import_tf1_graph
 from keras_bridge.importer import UnsupportedGraphError
 from tests.keras_bridge.importer import corpus as corpus_lib
 
-RNN = ("embedding_lstm", "gru_classifier", "lstmcell_stacked", "static_rnn_lstm", "bidirectional_gru")
+RNN = ("embedding_lstm", "gru_classifier", "lstmcell_stacked", "static_rnn_lstm", "bidirectional_gru",
+       "static_rnn_stacked", "bidirectional_lstm_seq")
 FEEDFORWARD = tuple(n for n in corpus_lib.NAMES if n not in RNN)
 GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 
