@@ -7,6 +7,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+# The importer's corpus of TF1 models (built once per session), for every test directory.
+from tests.keras_bridge.importer.conftest import corpus  # noqa: E402,F401  pylint: disable=unused-import
+from tests.keras_bridge.importer.conftest import corpus_dir  # noqa: E402,F401  pylint: disable=unused-import
+
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():

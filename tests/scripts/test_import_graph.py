@@ -8,15 +8,13 @@ import pytest
 import keras_bridge
 from keras_bridge import importer
 from scripts import import_graph
-from tests.keras_bridge.importer.conftest import corpus  # noqa: F401  pylint: disable=unused-import
-from tests.keras_bridge.importer.conftest import corpus_dir  # noqa: F401  pylint: disable=unused-import
 
 
 def _argv(**flags_):
   return ["import_graph"] + [f"--{k}={v}" for k, v in flags_.items()]
 
 
-def test_writes_every_artifact_and_verifies(corpus, tmp_path, capsys):  # noqa: F811
+def test_writes_every_artifact_and_verifies(corpus, tmp_path, capsys):
   model = corpus("bare_variable_cnn", "v1")
   out = tmp_path / "imported"
   with flagsaver.flagsaver():
