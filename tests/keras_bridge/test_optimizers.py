@@ -4,6 +4,8 @@ The models are the DNN of 002_9773991e7c1a2830.txt at tiny sizes (5 inputs, hidd
 Continuation (the numerical proof) is in tests/conformance/test_continuation.py.
 """
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -155,16 +157,18 @@ def test_tf1_optimizer_spec_requires_what_tf1_requires():
 
 
 def test_detects_the_optimizer_from_slot_names(tmp_path):
-  """With no optimizer given, `<var>/Adam`, `<var>/Adam_1` mean TF1 Adam with its defaults (learning rate
-  0.001). Three `RMSProp` slots mean centered RMSProp, but RMSPropOptimizer has no default learning rate, so
-  the error asks for it."""
+  """With no optimizer given and no `.meta`, `<var>/Adam`, `<var>/Adam_1` mean TF1 Adam with its defaults
+  (learning rate 0.001). Three `RMSProp` slots mean centered RMSProp, but RMSPropOptimizer has no default
+  learning rate, so the error asks for it."""
   prefix, _ = _tf1_checkpoint_of(tmp_path / "adam", lambda lr: v1.train.AdamOptimizer())
+  os.remove(prefix + ".meta")
   report = _optimizers.load_tf1_training_state(_model(), None, prefix, dry_run=True)
   optimizer = report.optimizer
   assert type(optimizer) is keras.optimizers.Adam
   assert optimizer.get_config()["learning_rate"] == pytest.approx(0.001)
   assert optimizer.get_config()["epsilon"] == 1e-8
   prefix, _ = _tf1_checkpoint_of(tmp_path / "rms", lambda lr: v1.train.RMSPropOptimizer(lr, centered=True))
+  os.remove(prefix + ".meta")
   with pytest.raises(_errors.OptimizerStateError) as e:
     _optimizers.load_tf1_training_state(_model(), None, prefix)
   assert "learning_rate is required by TF1 RMSPropOptimizer" in str(e.value)
@@ -212,7 +216,7 @@ def test_inconsistent_step_counters(tmp_path):
   """beta1_power/beta2_power say 2 steps, global_step says 7: refused, naming all three and the fix."""
   prefix, _ = _tf1_checkpoint_of(tmp_path, lambda lr: v1.train.AdamOptimizer(lr),
                                  after=lambda sess, net: sess.run(net.global_step.assign(7)))
-  model, optimizer = _model(), keras.optimizers.Adam(0.01)
+  model, optimizer = _model(), keras.optimizers.Adam(0.01, epsilon=1e-8)
   before = _snapshot(model, optimizer)
   with pytest.raises(_errors.OptimizerStateError) as e:
     _optimizers.load_tf1_training_state(model, optimizer, prefix)
@@ -250,9 +254,12 @@ def test_slot_shape_mismatch(tmp_path):
 
 
 def test_hyperparameters_that_contradict_the_tf1_optimizer(tmp_path):
-  """A Keras optimizer and a tf1_optimizer that disagree (learning rate) are refused before anything moves."""
+  """A Keras optimizer and a tf1_optimizer that disagree are refused before anything moves, naming each
+  difference (learning rate and epsilon: Keras's default is 1e-7, TF1's 1e-8)."""
   prefix, net = _tf1_checkpoint_of(tmp_path, lambda lr: v1.train.AdamOptimizer(lr))
-  with pytest.raises(_errors.OptimizerStateError, match="translates to TF1 Adam.*learning_rate=0.5"):
+  with pytest.raises(_errors.OptimizerStateError,
+                     match=r"contradicts the TF1 optimizer from tf1_optimizer: learning_rate: Keras 0\.5, TF1 0\.01; "
+                           r"epsilon: Keras 1e-07, TF1 1e-08\. Fix: pass optimizer=None"):
     _optimizers.load_tf1_training_state(_model(), keras.optimizers.Adam(0.5), prefix, tf1_optimizer=net.optimizer)
 
 
