@@ -464,10 +464,12 @@ def _beta_pairs(checkpoint_vars) -> List[Tuple[str, str]]:
 
 
 def _slot_entry(entry, slot_key):
-  """A slot's names entry: the weight's key or transform with every key `k` replaced by `slot_key(k)`."""
+  """A slot's names entry: the weight's key or transform with every key `k` replaced by `slot_key(k)`, and no
+  `add` (a folded bias shifts the weight, never its optimizer state)."""
   if not _transforms.is_transform(entry):
     return slot_key(entry)
-  return dict(entry, parts=[dict(p, key=slot_key(p["key"])) for p in entry["parts"]])
+  return dict(entry, parts=[{**{k: v for k, v in p.items() if k != "add"}, "key": slot_key(p["key"])}
+                            for p in entry["parts"]])
 
 
 def _graph_optimizer_for(graph_opts, keys, where, problems):

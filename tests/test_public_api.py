@@ -12,7 +12,7 @@ def test_keras_bridge_all_is_pinned():
       "convert_checkpoint", "ConversionReport", "detect_format", "inspect_checkpoint", "CheckpointInfo",
       "diff_checkpoints", "CheckpointDiff", "load_tf1_training_state", "save_tf1_training_state",
       "keras_optimizer_from_tf1", "tf1_optimizer_from_keras", "tf1_optimizer_spec", "TF1OptimizerSpec",
-      "TrainingStateReport", "OptimizerStateReport", "SlotMatch", "Twin", "Comparison", "TrainingComparison",
+      "TrainingStateReport", "OptimizerStateReport", "SlotMatch", "tf1_optimizers_in_graph", "Twin", "Comparison", "TrainingComparison",
       "copy_weights", "copy_weights_via_checkpoint", "compare_weights", "compare_outputs", "compare_training",
       "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL", "twins",
       "import_tf1_graph", "ImportResult", "GraphImportError", "UnsupportedGraphError", "importer",
