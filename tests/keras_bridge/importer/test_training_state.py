@@ -99,7 +99,7 @@ def test_imported_model_continues_like_the_graphs_own_train_op(name, corpus):
   for feed in batches:
     inputs = [feed[n] for n in m.inputs]
     with tf.GradientTape() as tape:
-      loss = _loss(name, result.model(inputs if len(inputs) > 1 else inputs[0]), feed[m.labels])
+      loss = _loss(name, result.model(inputs), feed[m.labels])
     opt.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
   weights = _naming.canonical_weights(result.model)
