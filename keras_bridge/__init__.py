@@ -3,7 +3,8 @@
 - Load and save: `load_tf1_checkpoint`, `save_tf1_checkpoint` (with a `MappingReport` of every match and miss).
 - Convert and inspect: `convert_checkpoint` (name-based <-> object-based <-> `.weights.h5`), `inspect_checkpoint`,
   `diff_checkpoints`.
-- Optimizer state: `load_tf1_training_state`, `save_tf1_training_state` (see docs/OPTIMIZERS.md).
+- Optimizer state: `load_tf1_training_state`, `save_tf1_training_state`, and `tf1_optimizers_in_graph` to read
+  a graph's TF1 optimizers and hyperparameters (see docs/OPTIMIZERS.md).
 - Proof: `compare_outputs`, `compare_training`, the generic equivalence harness.
 - Graph import: `import_tf1_graph` turns a TF1 MetaGraph + checkpoint into a Keras 3 model of ordinary
   layers, its source code and a proof, with no hand-written twin (`keras_bridge.importer`).
@@ -59,6 +60,7 @@ _EXPORTS = {
     "TrainingStateReport": "_optimizers",
     "OptimizerStateReport": "_optimizers",
     "SlotMatch": "_optimizers",
+    "tf1_optimizers_in_graph": "_graph_optimizers",
     # Equivalence harness.
     "Twin": "_equivalence",
     "Comparison": "_equivalence",

@@ -25,7 +25,7 @@ for what is not reproducible exactly.
 """
 
 import dataclasses
-import math
+import os
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -33,6 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge import _beta_powers
 from keras_bridge import _bundle
 from keras_bridge import _errors
 from keras_bridge import _keras_private
@@ -40,6 +41,7 @@ from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint
 from keras_bridge import _tf_private
+from keras_bridge import _transforms
 
 v1 = tf.compat.v1
 
@@ -94,6 +96,8 @@ class TF1OptimizerSpec:
     name: the TF1 optimizer's `name`, which names its slots (`<var>/<name>`); the kind by default.
     beta_power_keys: Adam only: the checkpoint keys of `beta1_power` and `beta2_power`, when they are not
       the defaults (`beta1_power`, `beta1_power_1`, ... in creation order, with the optimizer's name scope).
+    learning_rate_source: None for a constant learning rate; for one read from a graph that is not a constant,
+      what it is (`"placeholder 'lr:0'"`, `"tensor 'ExponentialDecay:0' (...)"`), and `learning_rate` is NaN.
   """
 
   kind: str
@@ -101,6 +105,7 @@ class TF1OptimizerSpec:
   hparams: Mapping[str, object]
   name: str
   beta_power_keys: Optional[Tuple[str, str]] = None
+  learning_rate_source: Optional[str] = None
 
   @property
   def slot_names(self) -> Tuple[str, ...]:
@@ -119,12 +124,21 @@ class TF1OptimizerSpec:
     """The checkpoint key of the `index`-th slot of `tf1_var_key`."""
     return f"{tf1_var_key}/{self.name}" + (f"_{index}" if index else "")
 
+  def _constant_learning_rate(self, what):
+    if self.learning_rate_source:
+      raise _errors.OptimizerStateError(
+          f"TF1 {self.kind} {self.name!r} has no constant learning rate (it is a {self.learning_rate_source}), "
+          f"so {what} cannot be built from it. Pass a Keras optimizer built with the learning rate the graph "
+          f"was fed, or tf1_optimizer_spec({self.kind!r}, <learning rate>, ...).")
+
   def create(self) -> "v1.train.Optimizer":
     """The `tf.compat.v1.train` optimizer; create it inside the graph that uses it."""
+    self._constant_learning_rate("a TF1 optimizer")
     return _TF1_CLASSES[self.kind](self.learning_rate, name=self.name, **self.hparams)
 
   def to_keras(self) -> keras.optimizers.Optimizer:
     """The Keras 3 optimizer whose update equals TF1's (see `keras_optimizer_from_tf1`)."""
+    self._constant_learning_rate("a Keras optimizer")
     h, lr = self.hparams, self.learning_rate
     if self.kind == "GradientDescent":
       return keras.optimizers.SGD(lr)
@@ -349,18 +363,27 @@ class OptimizerStateReport:
 class TrainingStateReport:
   """What `load_tf1_training_state` / `save_tf1_training_state` matched, per optimizer, and the weights.
 
+  Pass the report of a load as `save_tf1_training_state(..., names=report)` to write back under exactly the
+  source's keys: the weights' TF1 keys (and transforms), each optimizer's name and beta-power keys, and
+  `global_step`'s key and dtype.
+
   Attributes:
     weights: the weights' `MappingReport` (load only; None after a save).
     optimizers: one `OptimizerStateReport` per optimizer.
     checkpoint: the checkpoint prefix read or written.
     assigned: True once values were assigned (load) or written (save).
+    global_step_key: the checkpoint's step variable (read or written), None if there is none.
+    global_step_dtype: its dtype, "int64" or "int32".
+    meta_graph: the `.meta` file the TF1 hyperparameters were read from, "" if none was used.
   """
 
   weights: Optional[_mapping.MappingReport]
   optimizers: List[OptimizerStateReport]
   checkpoint: str = ""
   assigned: bool = False
-
+  global_step_key: Optional[str] = None
+  global_step_dtype: Optional[str] = None
+  meta_graph: str = ""
   @property
   def optimizer(self) -> keras.optimizers.Optimizer:
     """The Keras optimizer when there is exactly one (use `optimizers[i].keras_optimizer` otherwise)."""
@@ -383,26 +406,6 @@ class TrainingStateReport:
                 for s in o.slots]
       lines += [f"  note: {n}" for n in o.notes]
     return "\n".join(lines)
-
-
-def _float32_powers(beta: float, n: int) -> np.ndarray:
-  """beta**1 .. beta**n as TF1 computes them: one float32 multiplication per step (`beta1_power *= beta1`).
-
-  TF's CPU kernels run with denormals flushed to zero, so a power that leaves the normal range becomes 0.
-  """
-  powers = np.multiply.accumulate(np.full(n, beta, dtype=np.float32), dtype=np.float32)
-  powers[powers < np.finfo(np.float32).tiny] = 0
-  return powers
-
-
-def _steps_from_power(power: float, beta: float) -> Optional[int]:
-  """The number of Adam steps t such that TF1's beta_power == beta**(t+1); None when it cannot tell."""
-  if not 0 < beta < 1 or not power >= np.finfo(np.float32).tiny:  # Underflowed powers carry no step count.
-    return None
-  estimate = math.log(power) / math.log(beta)
-  powers = _float32_powers(beta, int(estimate * 1.01) + 16)
-  t = int(np.argmin(np.abs(powers - np.float32(power))))
-  return t if abs(float(powers[t]) - power) <= 1e-5 * power else -1
 
 
 def _group_scopes(optimizer, tf1_optimizer) -> List[Tuple[str, object, object]]:
@@ -459,79 +462,170 @@ def _beta_pairs(checkpoint_vars) -> List[Tuple[str, str]]:
   return pairs
 
 
-def _plan_group(scope, keras_opt, tf1_desc, model, report_weights, checkpoint_vars, reader, global_step_key,
-                problems):
-  """Validates one optimizer's state; returns (OptimizerStateReport, [(keras var, TF1 key, slot index)])."""
+
+def _slot_entry(entry, slot_key):
+  """A slot's names entry: the weight's key or transform with every key `k` replaced by `slot_key(k)`, and no
+  `add` (a folded bias shifts the weight, never its optimizer state)."""
+  if not _transforms.is_transform(entry):
+    return slot_key(entry)
+  return dict(entry, parts=[{**{k: v for k, v in p.items() if k != "add"}, "key": slot_key(p["key"])}
+                            for p in entry["parts"]])
+
+
+def _graph_optimizer_for(graph_opts, keys, where, problems):
+  """The MetaGraph optimizer that updates `keys`; None (and a problem when several do)."""
+  owners = {s: g for s, g in graph_opts.items() if set(keys) & set(g.variables)}
+  if len(owners) > 1:
+    problems.append(
+        f"{where}: its weights are updated by {len(owners)} TF1 optimizers in the MetaGraph: "
+        + "; ".join(f"{s!r} ({g.spec.kind}) updates {sorted(set(keys) & set(g.variables))[:3]}"
+                    for s, g in owners.items())
+        + ". Fix: pass optimizer={scope: ...} with one entry per TF1 optimizer (the canonical path prefix of "
+        "the weights each trains), or tf1_optimizer= naming one.")
+  return next(iter(owners.values())) if len(owners) == 1 else None
+
+
+def _resolve_spec(where, keras_opt, tf1_desc, graph_opt, meta_path, detected, per_var):
+  """(TF1 spec, where it came from): tf1_optimizer=, else the MetaGraph, else the slot names with TF1 defaults."""
+  if isinstance(tf1_desc, str) and keras_opt is not None:
+    spec = tf1_optimizer_from_keras(keras_opt)
+    if spec.kind != _kind(tf1_desc):
+      raise _errors.OptimizerStateError(
+          f"tf1_optimizer={tf1_desc!r} but the Keras {type(keras_opt).__name__} translates to TF1 {spec.kind}")
+    return spec, None
+  if tf1_desc is not None:
+    spec = tf1_optimizer_spec(tf1_desc)
+    if spec.beta_power_keys is None and graph_opt is not None and graph_opt.spec.kind == spec.kind:
+      spec = dataclasses.replace(spec, beta_power_keys=graph_opt.spec.beta_power_keys)
+    return spec, "tf1_optimizer"
+  if graph_opt is not None:
+    return graph_opt.spec, f"the MetaGraph {meta_path!r} (optimizer scope {graph_opt.scope!r})"
+  if keras_opt is not None:
+    given = tf1_optimizer_from_keras(keras_opt)
+    if given.kind != detected:
+      return given, None  # The slot checks report the other optimizer's slots.
+    # The checkpoint records no learning rate, and Momentum's momentum has no default: those are the Keras ones.
+    hparams = {k: given.hparams[k] if d is None else d for k, d in _TF1_HPARAMS[detected].items()}
+    if detected == "RMSProp":
+      hparams["centered"] = per_var == 3
+    spec = tf1_optimizer_spec(detected, given.learning_rate, **hparams)
+    return spec, f"TF1's defaults for the {detected} slots found (no .meta beside the checkpoint)"
+  if detected is None:
+    raise _errors.OptimizerStateError("the slots belong to several optimizers")
+  return tf1_optimizer_spec(detected, **({"centered": per_var == 3} if detected == "RMSProp" else {})), None
+
+
+def _differences(spec, keras_spec) -> List[str]:
+  """Each hyperparameter on which a Keras optimizer (as TF1) and a TF1 spec differ in float32."""
+  if spec.kind != keras_spec.kind:
+    return [f"kind: the Keras optimizer is TF1 {keras_spec.kind}, the TF1 one {spec.kind}"]
+  out = []
+  if spec.learning_rate_source is None and np.float32(spec.learning_rate) != np.float32(keras_spec.learning_rate):
+    out.append(f"learning_rate: Keras {keras_spec.learning_rate!r}, TF1 {spec.learning_rate!r}")
+  for k, v in spec.hparams.items():
+    if np.float32(v) != np.float32(keras_spec.hparams[k]):
+      out.append(f"{k}: Keras {keras_spec.hparams[k]!r}, TF1 {v!r}")
+  return out
+
+
+def _keras_for(where, spec, source, keras_opt, keep, report, problems):
+  """The Keras optimizer to fill and the spec its slots convert with; checks its hyperparameters."""
+  if keras_opt is None:
+    return spec.to_keras(), spec
+  keras_spec = tf1_optimizer_from_keras(keras_opt)
+  diffs = _differences(spec, keras_spec) if source else []
+  if diffs and spec.kind == keras_spec.kind and keep:
+    report.notes.append(f"keep_keras_hyperparameters: the Keras values differ from {source}: {'; '.join(diffs)}")
+  elif diffs:
+    problems.append(
+        f"{where}: the Keras {type(keras_opt).__name__} contradicts the TF1 optimizer from {source}: "
+        f"{'; '.join(diffs)}. Fix: pass optimizer=None to get the Keras optimizer that reproduces TF1's update, "
+        f"build the Keras optimizer with the TF1 values, or pass keep_keras_hyperparameters=True to train on "
+        f"with the Keras values.")
+  if spec.learning_rate_source:
+    report.notes.append(f"the TF1 learning rate is a {spec.learning_rate_source}; Keras keeps its own, "
+                        f"{keras_spec.learning_rate!r}")
+  if spec.kind != keras_spec.kind:
+    return keras_opt, keras_spec  # The slot checks list the other optimizer's slots.
+  # Slots convert with the Keras optimizer's own values (Momentum: its learning rate).
+  return keras_opt, dataclasses.replace(keras_spec, name=spec.name, beta_power_keys=spec.beta_power_keys)
+
+
+def _plan_group(scope, keras_opt, tf1_desc, model, report_weights, bundle, steps_args, graph, keep, problems):
+  """Validates one optimizer's state; returns (OptimizerStateReport, [(keras var, Keras attr, slot entry)])."""
+  checkpoint_vars = bundle.specs
   weights = _scope_weights(model, scope)
   where = f"optimizer for scope {scope!r}" if scope else "optimizer"
   if not weights:
     problems.append(f"{where}: the model has no trainable weight under {scope + '/'!r}; expected scopes like "
                     f"{sorted({p.split('/')[0] for p in _naming.canonical_weights(model)})}")
     return None, []
-  to_tf1 = {m.keras_path: m.tf1_key for m in report_weights.matched}
-  tf1_keys = {p: to_tf1[p] for p in weights if p in to_tf1}
-  # Which TF1 optimizer: given, translated from the Keras one, or detected from the slot names.
-  detected, per_var, found = _detect(checkpoint_vars, tf1_keys.values())
+  entries = dict({m.keras_path: m.tf1_key for m in report_weights.matched}, **report_weights.transforms)
+  entries = {p: entries[p] for p in weights if p in entries}
+  part_keys = _transforms.all_keys(entries.values())
+  detected, per_var, found = _detect(checkpoint_vars, part_keys)
+  meta_path, graph_opts = graph
+  graph_opt = None
+  if graph_opts and tf1_desc is None:
+    graph_opt = _graph_optimizer_for(graph_opts, part_keys, where, problems)
+  elif graph_opts and not isinstance(tf1_desc, str):  # Only for its beta-power keys; tf1_optimizer wins.
+    graph_opt = _graph_optimizer_for(graph_opts, part_keys, where, [])
   try:
-    if isinstance(tf1_desc, str) and keras_opt is not None:
-      spec = tf1_optimizer_from_keras(keras_opt)
-      if spec.kind != _kind(tf1_desc):
-        raise _errors.OptimizerStateError(
-            f"tf1_optimizer={tf1_desc!r} but the Keras {type(keras_opt).__name__} translates to TF1 {spec.kind}")
-    elif tf1_desc is not None:
-      spec = tf1_optimizer_spec(tf1_desc)
-    elif keras_opt is not None:
-      spec = tf1_optimizer_from_keras(keras_opt)
-    elif detected is None:
-      raise _errors.OptimizerStateError(f"the slots belong to several optimizers ({found})")
-    else:
-      spec = tf1_optimizer_spec(detected, **({"centered": per_var == 3} if detected == "RMSProp" else {}))
+    spec, source = _resolve_spec(where, keras_opt, tf1_desc, graph_opt, meta_path, detected, per_var)
+    report = OptimizerStateReport(scope=scope, tf1=spec, keras_optimizer=keras_opt, notes=[_NOTES[spec.kind]])
+    keras_opt, spec = _keras_for(where, spec, source, keras_opt, keep, report, problems)
   except _errors.OptimizerStateError as e:
     problems.append(f"{where}: {e} (slots found: {found}). Fix: pass tf1_optimizer=tf1_optimizer_spec(...) "
                     f"with the TF1 graph's optimizer and hyperparameters, or the matching Keras optimizer.")
     return None, []
-  if keras_opt is None:
-    keras_opt = spec.to_keras()
-  else:
-    _check_same_hparams(where, spec, keras_opt, problems)
-  report = OptimizerStateReport(scope=scope, tf1=spec, keras_optimizer=keras_opt, notes=[_NOTES[spec.kind]])
+  report.keras_optimizer = keras_opt
+  report.tf1 = spec
+  if source:
+    report.notes.append(f"TF1 hyperparameters from {source}")
   plan = []
   if keras_opt.built:
     unknown = [p for p, v in weights.items() if not _keras_private.tracks(keras_opt, v)]
     if unknown:
       problems.append(f"{where}: the Keras optimizer is already built for other variables; it does not track "
                       f"{unknown}. Fix: pass a new, unbuilt optimizer.")
-  unmapped = [p for p in weights if p not in tf1_keys]
+  unmapped = [p for p in weights if p not in entries]
   if unmapped:
     report.notes.append(f"no checkpoint key for {unmapped}: their optimizer state keeps its initial value")
   roles = spec.slot_names
   missing, wrong_count, shapes = [], [], []
-  for path, tf1_key in tf1_keys.items():
-    keys = _slot_keys(checkpoint_vars, tf1_key, spec.name)
-    if roles and not keys:
-      missing.append(spec.slot_key(tf1_key, 0))
+  for path, entry in entries.items():
+    found_keys = {k: _slot_keys(checkpoint_vars, k, spec.name) for k in _transforms.keys(entry)}
+    if roles and not all(found_keys.values()):
+      missing += [spec.slot_key(k, 0) for k, v in found_keys.items() if not v]
       continue
-    if len(keys) != len(roles):
-      wrong_count.append(f"{tf1_key!r} has {len(keys)} slot(s) {keys}, TF1 {spec.kind}"
+    bad = [f"{k!r} has {len(v)} slot(s) {v}" for k, v in found_keys.items() if len(v) != len(roles)]
+    if bad:
+      wrong_count.append(f"{'; '.join(bad)}, TF1 {spec.kind}"
                          f"{' (centered)' if spec.hparams.get('centered') else ''} makes {len(roles)} {list(roles)}")
       continue
     var_shape = tuple(weights[path].shape)
-    for i, (key, role) in enumerate(zip(keys, roles)):
-      ckpt_shape, ckpt_dtype = checkpoint_vars[key]
-      if tuple(ckpt_shape) != var_shape or ckpt_dtype != weights[path].dtype:
-        shapes.append(f"{key!r} is {tuple(ckpt_shape)} {ckpt_dtype}, weight {path!r} is {var_shape} "
+    for n, role in enumerate(roles):
+      slot = _slot_entry(entry, lambda k, n=n: found_keys[k][n])
+      keys = _transforms.keys(slot)
+      shape = _transforms.keras_shape(slot, {k: tuple(checkpoint_vars[k][0]) for k in keys})
+      dtypes = sorted({checkpoint_vars[k][1] for k in keys})
+      described = _transforms.describe(slot)
+      if shape != var_shape or dtypes != [weights[path].dtype]:
+        shapes.append(f"{described!r} is {shape} {'/'.join(dtypes)}, weight {path!r} is {var_shape} "
                       f"{weights[path].dtype}")
         continue
       attr = _KERAS_SLOT_ATTR[(spec.kind, role)]
       if attr == "_momentums" and spec.kind == "RMSProp" and not spec.hparams["momentum"]:
-        report.slots.append(SlotMatch(key, role, path, None, var_shape,
+        report.slots.append(SlotMatch(described, role, path, None, var_shape,
                                       "dropped: momentum=0, TF1 multiplies it by 0 and Keras has no such slot"))
         continue
       conversion = "keras = -learning_rate * tf1" if spec.kind == "Momentum" else "copy"
-      report.slots.append(SlotMatch(key, role, path, attr, var_shape, conversion))
-      plan.append((weights[path], attr, key))
+      if _transforms.is_transform(slot):
+        conversion += " (transform, no add)"
+      report.slots.append(SlotMatch(described, role, path, attr, var_shape, conversion))
+      plan.append((weights[path], attr, slot))
   if missing:
-    others = _other_slots(checkpoint_vars, tf1_keys.values(), spec.name)
+    others = _other_slots(checkpoint_vars, part_keys, spec.name)
     problems.append(
         f"{where}: no {spec.kind} slots in the checkpoint for {len(missing)} variable(s): expected "
         f"{missing[:4]}{' ...' if len(missing) > 4 else ''}, found "
@@ -539,7 +633,7 @@ def _plan_group(scope, keras_opt, tf1_desc, model, report_weights, checkpoint_va
         + ". Fix: pass the optimizer the TF1 graph trained with (tf1_optimizer=... or the matching Keras "
         "optimizer), or load the weights alone with load_tf1_checkpoint.")
   if not roles:
-    others = _other_slots(checkpoint_vars, tf1_keys.values(), spec.name)
+    others = _other_slots(checkpoint_vars, part_keys, spec.name)
     if others:
       problems.append(f"{where}: TF1 GradientDescent keeps no slots, but the checkpoint holds {others[:4]} "
                       f"({found}). Fix: pass the optimizer that wrote them (tf1_optimizer=... or the matching "
@@ -550,7 +644,7 @@ def _plan_group(scope, keras_opt, tf1_desc, model, report_weights, checkpoint_va
   if shapes:
     problems.append(f"{where}: slot shape/dtype mismatch: {'; '.join(shapes)}. Fix: the slots belong to a "
                     f"model of other sizes; build the Keras model with the checkpoint's sizes.")
-  _plan_steps(where, spec, checkpoint_vars, reader, global_step_key, report, problems)
+  _plan_steps(where, spec, bundle, steps_args, report, problems)
   return report, plan
 
 
@@ -560,50 +654,68 @@ def _check_same_hparams(where, spec, keras_opt, problems):
   except _errors.OptimizerStateError as e:
     problems.append(f"{where}: {e}")
     return
-  expected = (spec.kind, np.float32(spec.learning_rate), {k: np.float32(v) for k, v in spec.hparams.items()})
-  actual = (given.kind, np.float32(given.learning_rate), {k: np.float32(v) for k, v in given.hparams.items()})
-  if expected != actual:
+  diffs = _differences(spec, given)
+  if diffs:
     problems.append(
-        f"{where}: the Keras {type(keras_opt).__name__} translates to TF1 {given.kind}(learning_rate="
-        f"{given.learning_rate}, {given.hparams}) but tf1_optimizer is {spec.kind}(learning_rate="
-        f"{spec.learning_rate}, {dict(spec.hparams)}). Fix: pass optimizer=None to get "
-        f"keras_optimizer_from_tf1(tf1_optimizer), or make the two agree.")
+        f"{where}: the Keras {type(keras_opt).__name__} contradicts tf1_optimizer: {'; '.join(diffs)}. Fix: "
+        f"pass optimizer=None to get keras_optimizer_from_tf1(tf1_optimizer), or make the two agree.")
 
 
-def _plan_steps(where, spec, checkpoint_vars, reader, global_step_key, report, problems):
-  """Sets report.iterations from the beta powers and global_step, which must agree."""
-  sources = {}
+def _plan_steps(where, spec, bundle, steps_args, report, problems):
+  """Sets report.iterations from `iterations=`, `global_step` and the beta powers, which must agree.
+
+  An underflowed power (0.0) says only that at least `underflow_step(beta)` steps were taken; with nothing
+  else to go by, that smallest step is taken, where TF1's powers are both 0 and Keras's bias correction is 1.
+  """
+  global_step_key, iterations = steps_args
+  checkpoint_vars = bundle.specs
+  sources, bounds = {}, {}
+  if iterations is not None:
+    sources["iterations="] = int(iterations)
   if global_step_key and global_step_key in checkpoint_vars:
-    sources[global_step_key] = int(reader.read_numpy(global_step_key))
+    sources[global_step_key] = int(bundle.read_numpy(global_step_key))
   if spec.kind == "Adam":
-    pair = _beta_pair(where, spec, checkpoint_vars, reader, problems)
+    pair = _beta_pair(where, spec, checkpoint_vars, bundle, problems)
     if pair is None:
       return
     for key, beta in zip(pair, (spec.hparams["beta1"], spec.hparams["beta2"])):
-      value = float(reader.read_numpy(key))
-      steps = _steps_from_power(value, beta)
-      if steps == -1:
+      value = float(bundle.read_numpy(key))
+      steps = _beta_powers.steps_from_power(value, beta) if value else None
+      if value == 0.0 and _beta_powers.underflow_step(beta) is not None:
+        bounds[key] = _beta_powers.underflow_step(beta)
+      elif steps is None or steps == -1:
         problems.append(f"{where}: {key!r} = {value!r} is not {beta}**(t+1) for any step t; expected the beta of "
                         f"the TF1 optimizer. Fix: pass the beta1/beta2 the TF1 graph used.")
-      elif steps is not None:
+      else:
         sources[key] = steps
-  report.step_sources = sources
+  report.step_sources = {k: v for k, v in sources.items() if k != "iterations="}
+  named = ", ".join(f"{k} implies {v} step(s)" if k == "iterations=" else f"{k!r} implies {v} step(s)"
+                    for k, v in sources.items())
   if len(set(sources.values())) > 1:
     problems.append(
-        f"{where}: inconsistent step counters: "
-        + ", ".join(f"{k!r} implies {v} step(s)" for k, v in sources.items())
-        + f". Fix: if {global_step_key!r} also counts other train ops (another optimizer), pass "
-        "global_step_key=None; otherwise check beta1/beta2 or the checkpoint.")
-  elif sources:
-    report.iterations = next(iter(sources.values()))
-  elif spec.kind == "Adam":
-    problems.append(f"{where}: the Adam step count is unknown: beta powers underflowed and there is no "
-                    f"{global_step_key!r}. Fix: pass global_step_key naming the step variable.")
-  else:
+        f"{where}: inconsistent step counters: {named}. Fix: "
+        + (f"if {global_step_key!r} also counts other train ops (another optimizer), pass global_step_key=None; "
+           if global_step_key in sources else "")
+        + "check beta1/beta2, iterations= or the checkpoint.")
+    return
+  if sources:
+    step = next(iter(sources.values()))
+    early = [f"{k!r} is 0.0, which TF1's float32 power reaches only after {b} steps" for k, b in bounds.items()
+             if step < b]
+    if early:
+      problems.append(f"{where}: inconsistent step counters: {named}, but {'; '.join(early)}. Fix: check "
+                      f"beta1/beta2, iterations= or the checkpoint.")
+    report.iterations = step
+  elif bounds:
+    report.iterations = max(bounds.values())
+    report.notes.append(
+        f"{' and '.join(repr(k) for k in bounds)} underflowed to 0.0 and no step counter says more: "
+        f"iterations={report.iterations}, the smallest step at which TF1's float32 powers are both 0 (TF1's and "
+        f"Keras's bias corrections are exactly 1 from there on, and a write-back writes 0.0 again). Pass "
+        f"iterations= if a learning-rate schedule needs the true step.")
+  elif spec.kind != "Adam":
     report.notes.append("no step counter in the checkpoint: iterations=0 (it only matters to "
                         "learning-rate schedules)")
-
-
 def _beta_pair(where, spec, checkpoint_vars, reader, problems):
   if spec.beta_power_keys:
     absent = [k for k in spec.beta_power_keys if k not in checkpoint_vars]
@@ -635,16 +747,42 @@ def _tf1_value(spec, attr, value):
   return value / -np.float32(spec.learning_rate) if attr == "momentums" else value
 
 
+
+
+def _meta_graph(prefix, groups):
+  """(path, {scope: GraphOptimizer}) of the `.meta` beside the checkpoint, when some group needs it."""
+  path = prefix + ".meta"
+  if all(isinstance(desc, str) for _, _, desc in groups) or not os.path.isfile(path):
+    return "", {}
+  from keras_bridge import _graph_optimizers  # pylint: disable=import-outside-toplevel  (it imports this module)
+  try:
+    return path, _graph_optimizers.tf1_optimizers_in_graph(path)
+  except _errors.Error:
+    return "", {}
+
+
 def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules=(), include: Sequence[str] = (),
                             exclude: Sequence[str] = (), strict: bool = True, dry_run: bool = False,
-                            global_step_key: Optional[str] = "global_step") -> TrainingStateReport:
+                            global_step_key: Optional[str] = "global_step", names=None,
+                            iterations: Optional[int] = None, keep_keras_hyperparameters: bool = False
+                            ) -> TrainingStateReport:
   """Loads a name-based (TF1) checkpoint into a Keras 3 model and its optimizer, so training continues.
 
-  Everything is read and checked first: the weight mapping (`load_tf1_checkpoint`'s rules), every slot's key,
-  count, shape and dtype, and the step counters (`beta1_power`/`beta2_power` and `global_step` must imply the
-  same step). On any problem an error lists all of them and nothing is assigned, to the model or the
-  optimizer. Then the weights are assigned, the optimizer is built on the trainable weights and its slots and
-  `iterations` are set.
+  Everything is read and checked first: the weight mapping (`load_tf1_checkpoint`'s rules and `names`), every
+  slot's key, count, shape and dtype, the hyperparameters and the step counters. On any problem an error lists
+  all of them and nothing is assigned, to the model or the optimizer. Then the weights are assigned, the
+  optimizer is built on the trainable weights and its slots and `iterations` are set.
+
+  The TF1 hyperparameters come from, in order: `tf1_optimizer`; else the `.meta` file beside the checkpoint
+  (`tf1_optimizers_in_graph`: the optimizer whose update ops write these weights); else the slot names, with
+  TF1's defaults (the learning rate, which a checkpoint does not record, is then the Keras optimizer's). A
+  Keras optimizer whose hyperparameters contradict them is refused, naming each difference, unless
+  `keep_keras_hyperparameters=True`.
+
+  The step: `iterations`, `global_step` and Adam's `beta1_power`/`beta2_power` must all imply the same one. A
+  power that underflowed to 0.0 (after 828 steps for beta 0.9, 87,293 for 0.999) carries no count; when
+  nothing else does, the smallest step at which both powers are 0 is taken (TF1's and Keras's bias
+  corrections are then exactly 1) and the report says so.
 
   Args:
     model: a built Keras 3 model whose weights the checkpoint fills (see `load_tf1_checkpoint`).
@@ -654,9 +792,8 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
       "generator": g_opt}`.
     path: checkpoint prefix, `-N` prefix, directory with a `checkpoint` state file, or a checkpoint file.
     tf1_optimizer: the TF1 optimizer that wrote the slots: a `TF1OptimizerSpec`, a `tf.compat.v1.train`
-      optimizer, or a kind ("Adam"). None: translate the Keras optimizer, or, without one, detect the kind
-      from the slot names with TF1's default hyperparameters (only Adam has a default learning rate). With
-      several optimizers, a dict keyed like `optimizer`.
+      optimizer, or a kind ("Adam": the kind only, hyperparameters from the Keras optimizer). With several
+      optimizers, a dict keyed like `optimizer`.
     rules: TF1-name rules for the weights (see `load_tf1_checkpoint`); slots follow their variable.
     include: regexes selecting the keys to map.
     exclude: regexes selecting keys to leave out.
@@ -664,11 +801,18 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
       checked strictly.
     dry_run: only build and return the report.
     global_step_key: the step variable to check against (and, without Adam, take `iterations` from); None
-      when it counts something else.
+      when it counts something else (a GAN's `global_step` that one of two train ops increments).
+    names: `{canonical Keras path: TF1 key or transform}` as in `load_tf1_checkpoint` (a generated module's
+      `TF1_NAMES`, `ImportResult.names`). A transformed weight's slots are assembled by the same transform
+      applied to the slot keys of every part key (`<key>/Adam`, `<key>/Adam_1`), without `add`.
+    iterations: the step count, when the checkpoint has no counter that says it (underflowed powers and no
+      `global_step`); checked against the counters that exist.
+    keep_keras_hyperparameters: train on with the Keras optimizer's hyperparameters where they differ from
+      the TF1 ones (each difference is listed in the report's notes).
 
   Returns:
     A `TrainingStateReport`; `report.optimizer` (or `report.optimizers[i].keras_optimizer`) is the filled
-    Keras optimizer.
+    Keras optimizer. Pass it as `save_tf1_training_state(..., names=report)` to write back to the same keys.
 
   Raises:
     CheckpointNotFoundError, CheckpointFormatError: see `load_tf1_checkpoint`.
@@ -678,21 +822,22 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
 
   Example:
 
-    >>> report = load_tf1_training_state(model, None, "run/", tf1_optimizer=net.optimizer)
+    >>> report = load_tf1_training_state(model, None, "run/")   # hyperparameters from run/model.ckpt-N.meta
     >>> optimizer = report.optimizer   # keras.optimizers.Adam, iterations == the TF1 step
   """
   bundle = _bundle.open_bundle(path)  # Opened once; every read below goes through it.
   prefix = bundle.prefix
   weights_report = _tf1_checkpoint.load_tf1_checkpoint(model, bundle, rules=rules, include=include,
-                                                       exclude=exclude, dry_run=True)
+                                                       exclude=exclude, dry_run=True, names=names)
   if strict:
     weights_report.raise_if_incomplete(model.name)
   checkpoint_vars = bundle.specs
-  reader = bundle
+  groups = _group_scopes(optimizer, tf1_optimizer)
+  graph = _meta_graph(prefix, groups)
   problems, reports, plans = [], [], []
-  for scope, keras_opt, tf1_desc in _group_scopes(optimizer, tf1_optimizer):
-    report, plan = _plan_group(scope, keras_opt, tf1_desc, model, weights_report, checkpoint_vars, reader,
-                               global_step_key, problems)
+  for scope, keras_opt, tf1_desc in groups:
+    report, plan = _plan_group(scope, keras_opt, tf1_desc, model, weights_report, bundle,
+                               (global_step_key, iterations), graph, keep_keras_hyperparameters, problems)
     if report is not None:
       reports.append(report)
       plans.append(plan)
@@ -700,33 +845,49 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     raise _errors.OptimizerStateError(
         f"Optimizer state in checkpoint {prefix!r} does not fit; nothing was assigned. {len(problems)} "
         f"problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
-  result = TrainingStateReport(weights=weights_report, optimizers=reports, checkpoint=prefix)
+  step_key = global_step_key if global_step_key in checkpoint_vars else (
+      "global_step" if "global_step" in checkpoint_vars else None)
+  result = TrainingStateReport(weights=weights_report, optimizers=reports, checkpoint=prefix,
+                               global_step_key=step_key,
+                               global_step_dtype=checkpoint_vars[step_key][1] if step_key else None,
+                               meta_graph=graph[0])
   if dry_run:
     return result
-  slot_values = bundle.read_all([key for plan in plans for _, _, key in plan])
+  slot_values = bundle.read_all(_transforms.all_keys(entry for plan in plans for _, _, entry in plan))
   result.weights = _tf1_checkpoint.load_tf1_checkpoint(model, bundle, rules=rules, include=include,
-                                                       exclude=exclude, strict=strict)
+                                                       exclude=exclude, strict=strict, names=names)
   for report, plan in zip(reports, plans):
     opt = report.keras_optimizer
     if not opt.built:
       opt.build(list(_scope_weights(model, report.scope).values()))
-    for var, attr, key in plan:
+    for var, attr, entry in plan:
       slot = _keras_private.slot_variables(opt, attr)[_keras_private.variable_index(opt, var)]
-      slot.assign(np.asarray(_keras_value(report.tf1, attr, slot_values[key]), dtype=slot.dtype))
+      value = _transforms.to_keras(entry, slot_values, slot=True)
+      slot.assign(np.asarray(_keras_value(report.tf1, attr, value), dtype=slot.dtype))
     opt.iterations.assign(report.iterations)
   result.assigned = True
   return result
 
 
+def _write_names(names):
+  """(weight names for save_tf1_checkpoint, {scope: loaded OptimizerStateReport}, the loaded report)."""
+  if isinstance(names, TrainingStateReport):
+    return names.weights, {o.scope: o for o in names.optimizers}, names
+  if isinstance(names, _mapping.MappingReport):
+    return names, {}, None
+  return names, {}, None
+
+
 def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules=(), overwrite: bool = False,
-                            global_step: Optional[int] = None, global_step_key: Optional[str] = "global_step"
-                            ) -> TrainingStateReport:
+                            global_step: Optional[int] = None, global_step_key: Optional[str] = "global_step",
+                            global_step_dtype: Optional[str] = None, names=None) -> TrainingStateReport:
   """Writes a Keras 3 model and its optimizer state as a name-based (TF1) checkpoint a TF1 graph continues from.
 
   The weights go under their TF1 names (`save_tf1_checkpoint`), each slot under `<TF1 name>/<optimizer
   name>[_N]` in TF1's creation order, Adam's `beta1_power`/`beta2_power` as TF1 would hold them after
-  `iterations` steps (computed with TF1's float32 arithmetic), and `global_step`. A
-  `tf.compat.v1.train.Saver` of the graph built with `report.optimizers[i].tf1.create()` restores it.
+  `iterations` steps (TF1's float32 arithmetic, replayed in O(1) memory and at most 87,293 multiplications
+  for beta 0.999), and `global_step`. With `names=` the report of the load, everything goes back under the
+  source's own keys, so the original MetaGraph's `Saver` (from `import_meta_graph`) restores it unchanged.
 
   Args:
     model: the Keras 3 model.
@@ -740,17 +901,32 @@ def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     rules: canonical-path -> TF1-name rules, as in `save_tf1_checkpoint`.
     overwrite: replace an existing checkpoint.
     global_step: the `global_step` value; default: the first optimizer's `iterations`.
-    global_step_key: the step variable's key; None writes no step variable.
+    global_step_key: the step variable's key; None writes no step variable. Left at "global_step", a `names`
+      report's key is used.
+    global_step_dtype: "int64" or "int32"; default: the `names` report's, else "int64". An int32 step above
+      2**31 - 1 is refused.
+    names: where each weight goes: the `TrainingStateReport` of `load_tf1_training_state` (weights' keys and
+      transforms, each optimizer's slot name and beta-power keys, `global_step`'s key and dtype), a
+      `MappingReport`, or `{canonical Keras path: TF1 key or transform}` (`TF1_NAMES`). A transformed weight's
+      slots are inverted with the same transform (`to_tf1(..., slot=True)`), bit-exactly.
 
   Returns:
     A `TrainingStateReport` (with `weights=None`).
 
   Raises:
-    OptimizerStateError: an optimizer TF1 cannot reproduce (see `tf1_optimizer_from_keras`), or an optimizer
-      that does not track the scope's weights. Nothing is written.
+    OptimizerStateError: an optimizer TF1 cannot reproduce (see `tf1_optimizer_from_keras`), an optimizer
+      that does not track the scope's weights, or a step that does not fit the step variable's dtype.
+      Nothing is written.
     OutputExistsError, MappingError: see `save_tf1_checkpoint`.
   """
+  weight_names, loaded, source = _write_names(names)
+  entries = {}
+  if isinstance(weight_names, _mapping.MappingReport):
+    entries = dict({m.keras_path: m.tf1_key for m in weight_names.matched}, **weight_names.transforms)
+  elif weight_names:
+    entries = dict(weight_names)
   problems, reports, extra = [], [], {}
+  slot_transforms, slot_values = {}, {}
   adam_index = 0
   for scope, keras_opt, tf1_desc in _group_scopes(optimizer, tf1_optimizer):
     where = f"optimizer for scope {scope!r}" if scope else "optimizer"
@@ -760,7 +936,10 @@ def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     except _errors.OptimizerStateError as e:
       problems.append(f"{where}: {e}")
       continue
-    _check_same_hparams(where, spec, keras_opt, problems)
+    if tf1_desc is not None:
+      _check_same_hparams(where, spec, keras_opt, problems)
+    elif scope in loaded:
+      spec = dataclasses.replace(spec, name=loaded[scope].tf1.name, beta_power_keys=loaded[scope].tf1.beta_power_keys)
     if not keras_opt.built:
       keras_opt.build(list(weights.values()))
     unknown = [p for p, v in weights.items() if not _keras_private.tracks(keras_opt, v)]
@@ -772,32 +951,65 @@ def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     report = OptimizerStateReport(scope=scope, tf1=spec, keras_optimizer=keras_opt, iterations=iterations,
                                   notes=[_NOTES[spec.kind]])
     for path_, var in weights.items():
-      tf1_key = _naming.apply_rules(path_, rules)
+      entry = entries.get(path_, _naming.apply_rules(path_, rules))
       i = _keras_private.variable_index(keras_opt, var)
       for n, role in enumerate(spec.slot_names):
-        key, attr = spec.slot_key(tf1_key, n), _KERAS_SLOT_ATTR[(spec.kind, role)]
+        attr = _KERAS_SLOT_ATTR[(spec.kind, role)]
         slots = _keras_private.slot_variables(keras_opt, attr)
         if slots:
-          extra[key] = np.asarray(_tf1_value(spec, attr, slots[i].numpy()), dtype=var.dtype)
+          value = np.asarray(_tf1_value(spec, attr, slots[i].numpy()), dtype=var.dtype)
           conversion = "tf1 = keras / -learning_rate" if attr == "momentums" else "copy"
         else:  # RMSprop(momentum=0) has no momentum slot; TF1 multiplies its mom by 0.
-          extra[key] = np.zeros(var.shape, dtype=var.dtype)
+          value = np.zeros(var.shape, dtype=var.dtype)
           conversion = "zeros: momentum=0, Keras has no such slot"
-        report.slots.append(SlotMatch(key, role, path_, attr if slots else None, tuple(var.shape), conversion))
+        slot = _slot_entry(entry, lambda k, n=n: spec.slot_key(k, n))
+        if _transforms.is_transform(slot):
+          slot_transforms[(path_, n)], slot_values[(path_, n)] = slot, value
+          conversion += " (inverse transform, no add)"
+        else:
+          extra[slot] = value
+        report.slots.append(SlotMatch(_transforms.describe(slot), role, path_, attr if slots else None,
+                                      tuple(var.shape), conversion))
     if spec.kind == "Adam":
       suffix = f"_{adam_index}" if adam_index else ""
       keys = spec.beta_power_keys or (f"beta1_power{suffix}", f"beta2_power{suffix}")
       adam_index += 1
       for key, beta in zip(keys, (spec.hparams["beta1"], spec.hparams["beta2"])):
-        extra[key] = _float32_powers(beta, iterations + 1)[-1]
+        extra[key] = _beta_powers.tf1_power(beta, iterations)
         report.step_sources[key] = iterations
     reports.append(report)
+  if source is not None and global_step_key == "global_step":
+    global_step_key = source.global_step_key
+  dtype = global_step_dtype or (source.global_step_dtype if source is not None else None) or "int64"
+  step = None
+  if global_step_key and reports:
+    step = reports[0].iterations if global_step is None else int(global_step)
+    if dtype not in ("int32", "int64"):
+      problems.append(f"global_step_dtype={dtype!r}: expected 'int64' or 'int32'.")
+    elif dtype == "int32" and not -2**31 <= step <= 2**31 - 1:
+      problems.append(
+          f"global step {step} does not fit {global_step_key!r}, an int32 step variable (at most 2**31 - 1 = "
+          f"{2**31 - 1}). Fix: pass global_step= a value that fits (the TF1 graph's own counter would have "
+          f"overflowed), or global_step_dtype='int64' for a graph whose step variable is int64.")
   if problems:
     raise _errors.OptimizerStateError(
         f"Cannot write the optimizer state as TF1; nothing was written. {len(problems)} problem(s):\n"
         + "\n".join(f"  - {p}" for p in problems))
-  if global_step_key:
-    step = reports[0].iterations if global_step is None else int(global_step)
-    extra[global_step_key] = np.asarray(step, dtype=np.int64)
-  prefix = _tf1_checkpoint.save_tf1_checkpoint(model, path, rules=rules, extra=extra, overwrite=overwrite)
-  return TrainingStateReport(weights=None, optimizers=reports, checkpoint=prefix, assigned=True)
+  if slot_transforms:
+    weight_transforms = {p: e for p, e in entries.items() if _transforms.is_transform(e)}
+    shapes = _transforms.infer_key_shapes(
+        weight_transforms, {p: tuple(v.shape) for p, v in _naming.canonical_weights(model).items()
+                            if p in weight_transforms})
+    slot_shapes = {}
+    for (path_, n), slot in slot_transforms.items():
+      for part, weight_part in zip(slot["parts"], entries[path_]["parts"]):
+        slot_shapes[part["key"]] = shapes[weight_part["key"]]
+    extra.update(_transforms.to_tf1({f"{p}#{n}": s for (p, n), s in slot_transforms.items()},
+                                    {f"{p}#{n}": v for (p, n), v in slot_values.items()}, slot_shapes, slot=True))
+  if step is not None:
+    extra[global_step_key] = np.asarray(step, dtype=dtype)
+  prefix = _tf1_checkpoint.save_tf1_checkpoint(model, path, rules=rules, extra=extra, overwrite=overwrite,
+                                               names=weight_names)
+  return TrainingStateReport(weights=None, optimizers=reports, checkpoint=prefix, assigned=True,
+                             global_step_key=global_step_key if step is not None else None,
+                             global_step_dtype=dtype if step is not None else None)

@@ -4,6 +4,8 @@ The models are the DNN of 002_9773991e7c1a2830.txt at tiny sizes (5 inputs, hidd
 Continuation (the numerical proof) is in tests/conformance/test_continuation.py.
 """
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -155,16 +157,18 @@ def test_tf1_optimizer_spec_requires_what_tf1_requires():
 
 
 def test_detects_the_optimizer_from_slot_names(tmp_path):
-  """With no optimizer given, `<var>/Adam`, `<var>/Adam_1` mean TF1 Adam with its defaults (learning rate
-  0.001). Three `RMSProp` slots mean centered RMSProp, but RMSPropOptimizer has no default learning rate, so
-  the error asks for it."""
+  """With no optimizer given and no `.meta`, `<var>/Adam`, `<var>/Adam_1` mean TF1 Adam with its defaults
+  (learning rate 0.001). Three `RMSProp` slots mean centered RMSProp, but RMSPropOptimizer has no default
+  learning rate, so the error asks for it."""
   prefix, _ = _tf1_checkpoint_of(tmp_path / "adam", lambda lr: v1.train.AdamOptimizer())
+  os.remove(prefix + ".meta")
   report = _optimizers.load_tf1_training_state(_model(), None, prefix, dry_run=True)
   optimizer = report.optimizer
   assert type(optimizer) is keras.optimizers.Adam
   assert optimizer.get_config()["learning_rate"] == pytest.approx(0.001)
   assert optimizer.get_config()["epsilon"] == 1e-8
   prefix, _ = _tf1_checkpoint_of(tmp_path / "rms", lambda lr: v1.train.RMSPropOptimizer(lr, centered=True))
+  os.remove(prefix + ".meta")
   with pytest.raises(_errors.OptimizerStateError) as e:
     _optimizers.load_tf1_training_state(_model(), None, prefix)
   assert "learning_rate is required by TF1 RMSPropOptimizer" in str(e.value)
@@ -212,7 +216,7 @@ def test_inconsistent_step_counters(tmp_path):
   """beta1_power/beta2_power say 2 steps, global_step says 7: refused, naming all three and the fix."""
   prefix, _ = _tf1_checkpoint_of(tmp_path, lambda lr: v1.train.AdamOptimizer(lr),
                                  after=lambda sess, net: sess.run(net.global_step.assign(7)))
-  model, optimizer = _model(), keras.optimizers.Adam(0.01)
+  model, optimizer = _model(), keras.optimizers.Adam(0.01, epsilon=1e-8)
   before = _snapshot(model, optimizer)
   with pytest.raises(_errors.OptimizerStateError) as e:
     _optimizers.load_tf1_training_state(model, optimizer, prefix)
@@ -250,9 +254,12 @@ def test_slot_shape_mismatch(tmp_path):
 
 
 def test_hyperparameters_that_contradict_the_tf1_optimizer(tmp_path):
-  """A Keras optimizer and a tf1_optimizer that disagree (learning rate) are refused before anything moves."""
+  """A Keras optimizer and a tf1_optimizer that disagree are refused before anything moves, naming each
+  difference (learning rate and epsilon: Keras's default is 1e-7, TF1's 1e-8)."""
   prefix, net = _tf1_checkpoint_of(tmp_path, lambda lr: v1.train.AdamOptimizer(lr))
-  with pytest.raises(_errors.OptimizerStateError, match="translates to TF1 Adam.*learning_rate=0.5"):
+  with pytest.raises(_errors.OptimizerStateError,
+                     match=r"contradicts the TF1 optimizer from tf1_optimizer: learning_rate: Keras 0\.5, TF1 0\.01; "
+                           r"epsilon: Keras 1e-07, TF1 1e-08\. Fix: pass optimizer=None"):
     _optimizers.load_tf1_training_state(_model(), keras.optimizers.Adam(0.5), prefix, tf1_optimizer=net.optimizer)
 
 
@@ -272,3 +279,133 @@ def test_save_refuses_untranslatable_optimizer_and_writes_nothing(tmp_path):
   with pytest.raises(_errors.OptimizerStateError, match="epsilon=1e-07"):
     _optimizers.save_tf1_training_state(model, optimizer, tmp_path / "model.ckpt")
   assert not list(tmp_path.iterdir())
+
+
+def _assign(sess, net, name, value):
+  with net.graph.as_default():
+    sess.run(next(v for v in v1.global_variables() if v.op.name == name).assign(value))
+
+
+def _underflowed(global_step=None):
+  """An `after` hook: both beta powers 0.0 (a run past 87,293 steps), and `global_step` set if given."""
+  def after(sess, net):
+    for name in ("beta1_power", "beta2_power"):
+      _assign(sess, net, name, 0.0)
+    if global_step is not None:
+      _assign(sess, net, "global_step", global_step)
+  return after
+
+
+def _adam(lr):
+  return v1.train.AdamOptimizer(lr)
+
+
+@pytest.mark.parametrize("kwargs", [pytest.param({}, id="default"), pytest.param({"strict": False}, id="strict_false"),
+                                    pytest.param({"dry_run": True}, id="dry_run")])
+def test_underflowed_adam_without_global_step_loads_at_the_smallest_underflow_step(kwargs, tmp_path):
+  """Issue 10, item 1: both powers 0.0 and no `global_step` (the 87k-step run): iterations = 87,293, the first
+  step at which TF1's float32 powers are both 0, said in the report; strict=False and dry_run too."""
+  prefix, _ = _tf1_checkpoint_of(tmp_path, _adam, global_step=False, after=_underflowed())
+  report = _optimizers.load_tf1_training_state(_model(), None, prefix, **kwargs)
+  assert report.optimizers[0].iterations == 87_293
+  assert any("smallest step at which TF1's float32 powers are both 0" in n for n in report.optimizers[0].notes)
+  if not kwargs:
+    assert int(report.optimizer.iterations.numpy()) == 87_293
+
+
+def test_underflowed_adam_with_global_step_key_none_and_explicit_iterations(tmp_path):
+  """`global_step_key=None` (global_step counts something else) with underflowed powers loads, and no message
+  mentions a variable named None; `iterations=` gives the step and is checked against the powers."""
+  prefix, _ = _tf1_checkpoint_of(tmp_path, _adam, after=_underflowed())  # global_step stays 2.
+  with pytest.raises(_errors.OptimizerStateError) as e:
+    _optimizers.load_tf1_training_state(_model(), None, prefix)
+  assert ("'global_step' implies 2 step(s), but 'beta1_power' is 0.0, which TF1's float32 power reaches only "
+          "after 828 steps; 'beta2_power' is 0.0, which TF1's float32 power reaches only after 87293 steps") in str(
+              e.value)
+  report = _optimizers.load_tf1_training_state(_model(), None, prefix, global_step_key=None)
+  assert report.optimizers[0].iterations == 87_293 and "None" not in str(report)
+  report = _optimizers.load_tf1_training_state(_model(), None, prefix, global_step_key=None, iterations=123_456)
+  assert report.optimizers[0].iterations == 123_456
+  with pytest.raises(_errors.OptimizerStateError, match=r"iterations= implies 5 step\(s\), but 'beta1_power' is 0\.0"):
+    _optimizers.load_tf1_training_state(_model(), None, prefix, global_step_key=None, iterations=5)
+
+
+def test_one_power_still_informative_gives_the_step(tmp_path):
+  """beta1_power underflowed (past 828 steps) but beta2_power = TF1's 0.999 power after 1,000 steps: 1,000."""
+  from keras_bridge import _beta_powers  # pylint: disable=import-outside-toplevel
+
+  def after(sess, net):
+    for name, value in (("beta1_power", 0.0), ("beta2_power", _beta_powers.tf1_power(0.999, 1000))):
+      _assign(sess, net, name, value)
+  prefix, _ = _tf1_checkpoint_of(tmp_path, _adam, global_step=False, after=after)
+  report = _optimizers.load_tf1_training_state(_model(), None, prefix)
+  assert report.optimizers[0].iterations == 1000
+  assert report.optimizers[0].step_sources == {"beta2_power": 1000}
+
+
+def test_int32_global_step_is_written_back_as_int32_and_refused_past_2_31(tmp_path):
+  """Issue 10, item 2: the load records `global_step`'s key and dtype; `names=report` writes int32 back, and an
+  int32 step above 2**31 - 1 is refused with nothing written."""
+  model, optimizer = _model(), keras.optimizers.Adam(0.01, epsilon=1e-8)
+  source = _tf1_checkpoint.save_tf1_checkpoint(model, tmp_path / "src" / "model.ckpt", extra={
+      "global_step": np.asarray(3, np.int32), "beta1_power": _optimizers._beta_powers.tf1_power(0.9, 3),
+      "beta2_power": _optimizers._beta_powers.tf1_power(0.999, 3),
+      **{f"{k}/Adam{s}": np.zeros(w.shape, np.float32) for k, w in
+         zip(("hidden1/kernel", "hidden1/bias", "outputs/kernel", "outputs/bias"), model.weights) for s in ("", "_1")}})
+  report = _optimizers.load_tf1_training_state(model, optimizer, source)
+  assert (report.global_step_key, report.global_step_dtype) == ("global_step", "int32")
+  back = _optimizers.save_tf1_training_state(model, optimizer, tmp_path / "back" / "model.ckpt", names=report)
+  assert tf.train.load_checkpoint(back.checkpoint).get_variable_to_dtype_map()["global_step"] == tf.int32
+  optimizer.iterations.assign(2**31)
+  with pytest.raises(_errors.OptimizerStateError,
+                     match=r"global step 2147483648 does not fit 'global_step', an int32 step variable"):
+    _optimizers.save_tf1_training_state(model, optimizer, tmp_path / "big" / "model.ckpt", names=report)
+  assert not (tmp_path / "big").exists()
+
+
+def test_saving_at_step_1e9_writes_zero_powers_quickly_in_constant_memory(tmp_path):
+  """Issue 10, item 5: iterations = 1e9 writes beta powers 0.0 and global_step 1e9 (int64); the powers cost
+  O(1) memory (benchmarks/beta_powers.py measures the time)."""
+  import tracemalloc  # pylint: disable=import-outside-toplevel
+  model, optimizer = _model(), keras.optimizers.Adam(0.01)
+  optimizer.build(model.trainable_variables)
+  optimizer.iterations.assign(10**9)
+  tracemalloc.start()
+  report = _optimizers.save_tf1_training_state(model, optimizer, tmp_path / "model.ckpt")
+  _, peak = tracemalloc.get_traced_memory()
+  tracemalloc.stop()
+  reader = tf.train.load_checkpoint(report.checkpoint)
+  assert reader.get_tensor("beta1_power") == 0.0 and reader.get_tensor("beta2_power") == 0.0
+  assert reader.get_tensor("global_step") == 10**9
+  assert peak < 4 * 2**20  # The old float32 array of 1e9 powers was 4 GB.
+
+
+def test_meta_graph_hyperparameters_refuse_a_contradicting_keras_optimizer(tmp_path):
+  """Issue 10, item 4: the `.meta` beside the checkpoint says epsilon 1e-8; a default Keras Adam (1e-7) is
+  refused naming the difference and the source, accepted with keep_keras_hyperparameters=True (noted)."""
+  prefix, _ = _tf1_checkpoint_of(tmp_path, _adam)
+  with pytest.raises(_errors.OptimizerStateError) as e:
+    _optimizers.load_tf1_training_state(_model(), keras.optimizers.Adam(0.01), prefix)
+  assert (f"contradicts the TF1 optimizer from the MetaGraph {prefix + '.meta'!r} (optimizer scope 'Adam'): "
+          f"epsilon: Keras 1e-07, TF1 1e-08") in str(e.value)
+  report = _optimizers.load_tf1_training_state(_model(), keras.optimizers.Adam(0.01), prefix,
+                                               keep_keras_hyperparameters=True)
+  assert any("epsilon: Keras 1e-07, TF1 1e-08" in n for n in report.optimizers[0].notes)
+  assert report.optimizer.epsilon == 1e-7
+
+
+def test_precedence_tf1_optimizer_then_meta_then_slot_defaults(tmp_path):
+  """Explicit tf1_optimizer= wins over the `.meta`; without a `.meta`, the slot names with TF1's defaults
+  (epsilon 1e-8) are checked, and the learning rate, which a checkpoint does not record, is the Keras one."""
+  prefix, _ = _tf1_checkpoint_of(tmp_path, _adam)  # lr 0.01
+  spec = _optimizers.tf1_optimizer_spec("Adam", 0.02)
+  report = _optimizers.load_tf1_training_state(_model(), None, prefix, tf1_optimizer=spec, dry_run=True)
+  assert report.optimizers[0].tf1.learning_rate == 0.02
+  report = _optimizers.load_tf1_training_state(_model(), None, prefix, dry_run=True)
+  assert report.optimizers[0].tf1.learning_rate == 0.01 and report.meta_graph == prefix + ".meta"
+  os.remove(prefix + ".meta")
+  with pytest.raises(_errors.OptimizerStateError, match=r"TF1's defaults for the Adam slots found.*epsilon: "
+                                                        r"Keras 1e-07, TF1 1e-08"):
+    _optimizers.load_tf1_training_state(_model(), keras.optimizers.Adam(0.05), prefix)
+  report = _optimizers.load_tf1_training_state(_model(), keras.optimizers.Adam(0.05, epsilon=1e-8), prefix)
+  assert report.assigned and report.meta_graph == ""
