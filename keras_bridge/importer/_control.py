@@ -72,20 +72,34 @@ def if_(ev, op, ins):
   args = ins[1:]
   names = (op.get_attr("then_branch").name, op.get_attr("else_branch").name)
   shapes = [t.shape for t in op.inputs[1:]]
-  values = _inline(ev, names[0] if taken else names[1], args, shapes)
+  ev.scopes.append(op.name)
+  try:
+    values = _inline(ev, names[0] if taken else names[1], args, shapes)
+  finally:
+    ev.scopes.pop()
   ev.op_notes[op.name] = "cond folded by the feeds"
   ev.shadow += 1
+  ev.scopes.append(op.name)
   try:
-    others = _inline(ev, names[1] if taken else names[0], args, shapes)
-  except Unsupported:
-    others = []
+    others = _inline(ev, names[1] if taken else names[0], args, shapes, shadow=True)
   finally:
     ev.shadow -= 1
-  return [_prefer_dropout(v, [o]) for v, o in zip(values, others)] if others else values
+    ev.scopes.pop()
+  return [_prefer_dropout(v, [o]) for v, o in zip(values, others)]
 
 
-def _inline(ev, name, args, shapes):
+def _inline(ev, name, args, shapes, shadow=False):
+  """The values of a branch function's outputs. A shadow branch evaluates each output on its own: a
+  gradient-rewritten branch also returns intermediates (`OptionalFromValue`) that nothing imports."""
   graph = function_graph(ev, name, input_shapes=shapes)
   for placeholder, value in zip(graph.inputs, args):
     ev.memo[placeholder.ref()] = value
-  return ev.evaluate(graph.outputs)
+  if not shadow:
+    return ev.evaluate(graph.outputs)
+  values = []
+  for out in graph.outputs:
+    try:
+      values.append(ev.evaluate([out])[0])
+    except Unsupported:
+      values.append(_ir.DEAD)
+  return values

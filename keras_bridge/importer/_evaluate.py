@@ -144,6 +144,7 @@ class Evaluator:
     self.unsupported = []
     self.op_notes: Dict[str, str] = {}
     self.shadow = 0
+    self.scopes = []  # the ops whose function bodies are being inlined (a v2 tf.cond's If), outermost first
     self.used_feeds = set()
     self._names = collections.Counter()
 
@@ -362,6 +363,9 @@ class Evaluator:
     if not scope:
       keys = [w if isinstance(w, str) else w["parts"][0]["key"] for w in weights.values()]
       scope = keys[0].rsplit("/", 1)[0] if keys and "/" in keys[0] else (op.name if op is not None else cls)
+    elif op is not None and op.graph is not self.graph and self.scopes and not weights:
+      # An op of an inlined function body: name it inside the scope of the op that called the function.
+      scope = self.scopes[-1].rsplit("/", 1)[0] + "/" + scope if "/" in self.scopes[-1] else scope
     layer = _ir.Layer(name=self.unique(scope), cls=cls, config=config, weights=weights, scope=scope)
     self.layers[layer.name] = layer
     return layer

@@ -37,7 +37,7 @@ EXPECTED = {
     "batchnorm_nn": ["layers.BatchNormalization("],
     "leaky_handwritten": ['activation="relu6"', 'activation="elu"', 'activation="selu"',
                           "negative_slope=0.2"],
-    "dropout_forms": ["layers.Dropout("],
+    "dropout_forms": ["layers.Dropout(0.3"],  # tf.layers.dropout lives in the training branch only
     "residual_cnn": ["layers.Add(", "layers.Concatenate(", "layers.AveragePooling2D(",
                      "layers.GlobalAveragePooling2D("],
     "depthwise_cnn": ["layers.DepthwiseConv2D(", "dilation_rate=(2, 2)"],
@@ -214,3 +214,47 @@ def test_dropout_rates_argument(corpus):
                             dropout_rates={next(iter(model.feeds)): 0.5})
   assert "layers.Dropout(0.5" in result.source
   assert result.verify().ok
+
+
+def test_ops_tf2_does_not_register_are_listed_before_the_import(corpus, tmp_path):
+  """A tf.contrib op in the MetaGraph: one error naming each such node, nothing imported."""
+  from tensorflow.core.protobuf import meta_graph_pb2  # pylint: disable=import-outside-toplevel
+  model = corpus("tflayers_mlp", "v1")
+  meta = meta_graph_pb2.MetaGraphDef()
+  with open(model.prefix + ".meta", "rb") as f:
+    meta.ParseFromString(f.read())
+  for node in meta.graph_def.node:
+    if node.name == "hidden1/Relu":
+      node.op = "LayerNormBasicLSTMCellContrib"
+  path = tmp_path / "contrib.meta"
+  path.write_bytes(meta.SerializeToString())
+  with pytest.raises(UnsupportedGraphError, match=r"hidden1/Relu \(LayerNormBasicLSTMCellContrib\).*tf.contrib"):
+    import_tf1_graph(model.prefix, meta=str(path))
+
+
+def test_batch_norm_with_batch_statistics_at_inference_is_refused(tmp_path):
+  graph = tf.Graph()
+  with graph.as_default():
+    x = tf.compat.v1.placeholder(tf.float32, [None, 4, 4, 2], name="x")
+    gamma = tf.compat.v1.get_variable("bn/gamma", [2], initializer=tf.compat.v1.ones_initializer())
+    beta = tf.compat.v1.get_variable("bn/beta", [2], initializer=tf.compat.v1.zeros_initializer())
+    y, _, _ = tf.compat.v1.nn.fused_batch_norm(x, gamma, beta, is_training=True, name="bn/fused")
+    tf.identity(y, name="y")
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      prefix = _save(graph, sess, str(tmp_path / "model.ckpt"))
+  with pytest.raises(UnsupportedGraphError, match=r"batch statistics at inference"):
+    import_tf1_graph(prefix, outputs=["y:0"])
+
+
+def test_the_general_bridge_imports_nothing_from_the_importer():
+  """The importer is a capability of its own: no core module imports it (only the twins' main job does)."""
+  core = os.path.join(os.path.dirname(keras_bridge.__file__))
+  offenders = []
+  for name in sorted(os.listdir(core)):
+    if name.endswith(".py") and name != "__init__.py":
+      with open(os.path.join(core, name), encoding="utf-8") as f:
+        if re.search(r"^\s*(from keras_bridge(\.importer| import importer)|import keras_bridge\.importer)",
+                     f.read(), re.M):
+          offenders.append(name)
+  assert offenders == []
