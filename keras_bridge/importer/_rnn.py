@@ -14,6 +14,15 @@ value after the loop), and matches the body op by op against the cells' own code
 * `GRUCell`: `r, u = split(sigmoid(bias_add(matmul(concat([x, h]), gates/kernel), gates/bias)), 2)`,
   `h' = u * h + (1 - u) * tanh(bias_add(matmul(concat([x, r * h]), candidate/kernel), candidate/bias))`;
 * a `MultiRNNCell` of those: each cell's input is the previous cell's output, one Keras layer per cell.
+* Keras cells in a TF1 graph (`tf.keras.layers.LSTMCell` / `GRUCell` of TF 1.13-1.15, `tf_keras` today),
+  `implementation=2`: LSTM `z = matmul(x, kernel) + matmul(h, recurrent_kernel) (+ bias)`, split in Keras's
+  i, f, c, o; GRU `matmul(x, kernel) (+ input bias)` split in z, r, h, and `matmul(h, recurrent_kernel)
+  (+ recurrent bias)` (reset_after=True: `hh = tanh(x_h + r * h_h)`) or `matmul(h, recurrent_kernel[:, :2u])`
+  and `hh = tanh(x_h + matmul(r * h, recurrent_kernel[:, 2u:]))` (reset_after=False). Their variables have
+  Keras 3's layout and become the layer's weights 1:1 (`reset_after` as in the cell, `use_bias=False` where
+  the cell has no bias). Refused with the reason: `implementation=1` (one MatMul per gate; also forced by
+  `recurrent_dropout`), `dropout` (a mask chosen by the learning phase inside the loop), activations other than
+  tanh/sigmoid (tf.keras's `hard_sigmoid`, clip(0.2 x + 0.5), is not Keras 3's clip(x / 6 + 0.5)).
 
 Each cell becomes `layers.LSTM(units, return_sequences=True, return_state=True)` (outputs: sequence, h, c)
 or `layers.GRU(units, reset_after=False, return_sequences=True, return_state=True)` (sequence, h), with
@@ -248,7 +257,7 @@ def _lstm(ev, loop, out):
   matched += [mul.name, _skip(loop, tanh_c).op.name, _skip(loop, sig_o).op.name]
   if _skip(loop, c_new).op.type in ("ClipByValue", "Minimum", "Maximum"):
     raise Unsupported("an LSTMCell with cell_clip (the cell state clipped); Keras LSTM has no clipping")
-  if _skip(loop, o_in).op.type in _ADD:
+  if _skip(loop, o_in).op.type in _ADD and any(_skip(loop, i).op.type == "Mul" for i in _skip(loop, o_in).op.inputs):
     raise Unsupported("an LSTMCell with peepholes (use_peepholes=True: w_i_diag, w_f_diag, w_o_diag); Keras "
                       "LSTM has no peephole connections")
   add = _op(loop, c_new, *_ADD)
@@ -341,10 +350,289 @@ def _gru(ev, loop, out):
           "new": [out], "ops": matched}
 
 
+# -- Keras cells (tf.keras.layers.LSTMCell / GRUCell under dynamic_rnn, TF 1.13-1.15; tf_keras today) ------
+
+_CLIPPED = ("a clipped activation such as hard_sigmoid (tf.keras 1.x and tf_keras compute clip(0.2 * x + 0.5, 0, 1), "
+            "Keras 3's hard_sigmoid clip(x / 6 + 0.5, 0, 1), so no Keras 3 activation reproduces it)")
+_GATE_ACTS = {"ClipByValue": _CLIPPED, "Minimum": _CLIPPED, "Maximum": _CLIPPED,
+              "Relu": "relu", "Relu6": "relu6", "Elu": "elu", "Selu": "selu", "Softplus": "softplus",
+              "Softsign": "softsign", "Tanh": "tanh", "Sigmoid": "sigmoid", "Identity": "linear"}
+
+
+def _read(loop, t):
+  """`t` through Identity and ReadVariableOp ops (a variable read inside the body), stopping at a loop variable."""
+  while t.op.type in ("Identity", "Snapshot", "ReadVariableOp") and loop.var(t) is None:
+    t = t.op.inputs[0]
+  return t
+
+
+def _kweight(ev, loop, t, what) -> _ir.Weight:
+  """The checkpoint variable that body tensor `t` reads (a Keras cell reads its resource variables in the body)."""
+  outer = loop.outer(_read(loop, t))
+  value = ev.evaluate([outer])[0] if outer is not None else None
+  if not isinstance(value, _ir.Weight) or value.leaf is None:
+    raise Unsupported(f"the {what} of the Keras RNN cell in loop {loop.name!r} is not one checkpoint variable")
+  return value
+
+
+def _act(loop, t, want, what):
+  """The input of activation `t` when it is a `want` op; Unsupported for another activation, else _Mismatch."""
+  op = _skip(loop, t).op
+  if op.type == want:
+    return op
+  if op.type in _GATE_ACTS:
+    raise Unsupported(f"a Keras {what} of {_GATE_ACTS[op.type]} ({op.name!r}, a {op.type}): only the defaults "
+                      f"({'sigmoid' if want == 'Sigmoid' else 'tanh'}) are imported")
+  raise _Mismatch(f"{op.name!r} is a {op.type}, where the Keras cell has a {want}")
+
+
+def _part(loop, t, split, index):
+  t = _skip(loop, t)
+  return t.op is split and t.value_index == index
+
+
+def _is_loop_var(loop):
+  return lambda t: loop.var(_skip(loop, t)) is not None
+
+
+def _per_gate_matmuls(loop, t):
+  """Unsupported when `t` is a Keras cell's gate computed with one MatMul per gate (implementation=1)."""
+  op = _skip(loop, t).op
+  for _ in range(3):
+    if op.type not in _ADD + ("BiasAdd",):
+      return
+    mm = next((_skip(loop, i).op for i in op.inputs if _skip(loop, i).op.type == "MatMul"), None)
+    if mm is not None and _read(loop, mm.inputs[1]).op.type in ("Split", "StridedSlice"):
+      raise Unsupported(f"a Keras RNN cell with implementation=1 (one MatMul per gate, {mm.name!r}; tf.keras "
+                        f"also uses it whenever recurrent_dropout is set); only implementation=2 (the default: "
+                        f"one MatMul of the input and one of the state) is imported")
+    op = _skip(loop, op.inputs[0]).op
+
+
+def _keras_split(loop, t, num, what):
+  """The Split in `num` along the feature axis whose part `t` is -> the Split op."""
+  t = _skip(loop, t)
+  if t.op.type != "Split":
+    _per_gate_matmuls(loop, t)
+    raise _Mismatch(f"the {what} {t.name!r} is not part of one Split")
+  if t.op.get_attr("num_split") != num:
+    raise _Mismatch(f"{t.op.name!r} splits in {t.op.get_attr('num_split')}, the Keras cell in {num}")
+  return t.op
+
+
+def _dropout_check(loop, t, what):
+  """Unsupported when the Keras cell's `what` is `t * mask` with a dropout mask chosen by the learning phase."""
+  op = _skip(loop, t).op
+  if op.type != "Mul":
+    return
+  for i in op.inputs:
+    src = _skip(loop, i).op
+    if src.type in ("If", "StatelessIf", "Merge", "Switch"):
+      raise Unsupported(f"a Keras RNN cell with dropout: its {what} is multiplied ({op.name!r}) by a dropout mask "
+                        f"that a cond on the Keras learning phase ({src.name!r}) chooses inside the loop; a Keras "
+                        f"3 LSTM/GRU draws its own masks, so the cell is not imported (build the graph with "
+                        f"dropout=0 for export)")
+
+
+def _matmul(loop, t, what):
+  mm = _op(loop, t, "MatMul")
+  if mm.get_attr("transpose_a") or mm.get_attr("transpose_b"):
+    raise _Mismatch(f"{mm.name!r} transposes an operand")
+  return mm
+
+
+def _keras_lstm(ev, loop, out):
+  """`tf.keras.layers.LSTMCell` (implementation=2): `z = x @ kernel + h @ recurrent_kernel (+ bias)`, split in
+  i, f, c, o; `c' = sigmoid(f) * c + sigmoid(i) * tanh(c)`, `h' = sigmoid(o) * tanh(c')`."""
+  matched = []
+  mul = _op(loop, out, "Mul")
+  state_mul = lambda t: _skip(loop, t).op.type == "Mul" and any(  # noqa: E731
+      loop.var(_skip(loop, i)) is not None for i in _skip(loop, t).op.inputs)
+
+  def of_carry(t):  # act(c'), c' = f * c + i * act(..): an Add of a product with the loop's cell state
+    op = _skip(loop, t).op
+    if len(op.inputs) != 1 or _skip(loop, op.inputs[0]).op.type not in _ADD:
+      return False
+    return any(state_mul(i) for i in _skip(loop, op.inputs[0]).op.inputs)
+
+  act_c, gate_o = _pair(loop, mul, of_carry, lambda t: True)
+  c_new = _skip(loop, act_c).op.inputs[0]
+  add = _op(loop, c_new, *_ADD)
+  forget, write = _pair(loop, add, state_mul, _is(loop, "Mul"))
+  forget, write = _skip(loop, forget).op, _skip(loop, write).op
+  c_prev, gate_f = _pair(loop, forget, _is_loop_var(loop), lambda t: True)
+  o = _act(loop, gate_o, "Sigmoid", "LSTMCell recurrent_activation")
+  f = _act(loop, gate_f, "Sigmoid", "LSTMCell recurrent_activation")
+  split = _keras_split(loop, f.inputs[0], 4, "forget gate")
+  gate_i, act_j = _pair(loop, write, lambda t: True, lambda t: _skip(loop, t).op.inputs and _part(
+      loop, _skip(loop, t).op.inputs[0], split, 2))
+  i = _act(loop, gate_i, "Sigmoid", "LSTMCell recurrent_activation")
+  j = _act(loop, act_j, "Tanh", "LSTMCell activation")
+  tanh_c = _act(loop, act_c, "Tanh", "LSTMCell activation")
+  if not (_part(loop, i.inputs[0], split, 0) and _part(loop, f.inputs[0], split, 1) and _part(
+      loop, o.inputs[0], split, 3)):
+    raise _Mismatch("the gates are not the four parts i, f, c, o of one Split (Keras's order)")
+  _axis(ev, loop, split.inputs[0], "gate split")
+  matched += [mul.name, tanh_c.name, add.name, forget.name, write.name, o.name, f.name, i.name, j.name,
+              split.name]
+  z = split.inputs[1]
+  bias = None
+  if _skip(loop, z).op.type == "BiasAdd":
+    bias_add = _skip(loop, z).op
+    bias = _kweight(ev, loop, bias_add.inputs[1], "LSTM bias")
+    matched.append(bias_add.name)
+    z = bias_add.inputs[0]
+  s = _op(loop, z, *_ADD)
+  mm_h, mm_x = _pair(loop, s, lambda t: _skip(loop, t).op.type == "MatMul" and loop.var(
+      _skip(loop, _skip(loop, t).op.inputs[0])) is not None, _is(loop, "MatMul"))
+  mm_h, mm_x = _matmul(loop, mm_h, "state"), _matmul(loop, mm_x, "input")
+  _dropout_check(loop, mm_x.inputs[0], "input")
+  matched += [s.name, mm_h.name, mm_x.name]
+  kernel = _kweight(ev, loop, mm_x.inputs[1], "LSTM kernel")
+  recurrent = _kweight(ev, loop, mm_h.inputs[1], "LSTM recurrent kernel")
+  h_var, c_var = _state(loop, mm_h.inputs[0], "hidden state"), _state(loop, c_prev, "cell state")
+  units = int(recurrent.shape[0])
+  if len(kernel.shape) != 2 or tuple(recurrent.shape) != (units, 4 * units) or kernel.shape[1] != 4 * units \
+      or (bias is not None and tuple(bias.shape) != (4 * units,)):
+    raise _Mismatch(f"Keras LSTM kernel {kernel.shape}, recurrent kernel {recurrent.shape} and bias "
+                    f"{None if bias is None else bias.shape} do not fit 4 gates")
+  weights = {"lstm_cell/kernel": kernel.leaf.key, "lstm_cell/recurrent_kernel": recurrent.leaf.key}
+  if bias is not None:
+    weights["lstm_cell/bias"] = bias.leaf.key
+  return {"cls": "LSTM", "keras": True, "x": mm_x.inputs[0], "units": units, "n_in": int(kernel.shape[0]),
+          "kernel": kernel, "use_bias": bias is not None, "weights": weights, "forget_bias": 0.0,
+          "states": [h_var, c_var], "new": [out, c_new], "ops": matched}
+
+
+def _keras_gru(ev, loop, out):
+  """`tf.keras.layers.GRUCell` (implementation=2): `x @ kernel (+ input bias)` split in z, r, h;
+  reset_after=True: `h @ recurrent_kernel (+ recurrent bias)` split in z, r, h and `hh = tanh(x_h + r * h_h)`;
+  reset_after=False: `h @ recurrent_kernel[:, :2u]` split in z, r and `hh = tanh(x_h + (r * h) @
+  recurrent_kernel[:, 2u:])`; `h' = z * h + (1 - z) * hh`."""
+  matched = []
+  add = _op(loop, out, *_ADD)
+  keep_mul = lambda t: _skip(loop, t).op.type == "Mul" and any(  # noqa: E731
+      loop.var(_skip(loop, i)) is not None for i in _skip(loop, t).op.inputs)
+  keep, new = _pair(loop, add, keep_mul, _is(loop, "Mul"))
+  keep, new = _skip(loop, keep).op, _skip(loop, new).op
+  h_prev, gate_z = _pair(loop, keep, _is_loop_var(loop), lambda t: True)
+  one_minus_z, act_hh = _pair(loop, new, _is(loop, "Sub"), lambda t: True)
+  sub = _skip(loop, one_minus_z).op
+  one = _const(ev, loop, sub.inputs[0])
+  if one is None or np.asarray(one).size != 1 or float(np.asarray(one).reshape(())) != 1.0 or not _same(
+      loop, sub.inputs[1], gate_z):
+    raise _Mismatch(f"{sub.name!r} is not 1 - z")
+  z = _act(loop, gate_z, "Sigmoid", "GRUCell recurrent_activation")
+  hh = _act(loop, act_hh, "Tanh", "GRUCell activation")
+  matched += [add.name, keep.name, new.name, sub.name, z.name, hh.name]
+  z_add = _op(loop, z.inputs[0], *_ADD)
+  for t in z_add.inputs:
+    _per_gate_matmuls(loop, t)
+  sx_t, sh_t = _pair(loop, z_add, lambda t: _skip(loop, t).op.type == "Split",
+                     lambda t: _skip(loop, t).op.type in ("SplitV", "Split"))
+  split_x, split_h = _keras_split(loop, sx_t, 3, "input part of the update gate"), _skip(loop, sh_t).op
+  if not (_part(loop, sx_t, split_x, 0) and _part(loop, sh_t, split_h, 0)):
+    raise _Mismatch("the update gate is not the first part of the input's and the state's splits")
+  _axis(ev, loop, split_x.inputs[0], "gate split")
+  sizes = _const(ev, loop, split_h.inputs[1]) if split_h.type == "SplitV" else None
+  if split_h.type != "SplitV" or sizes is None or len(np.asarray(sizes).reshape(-1)) != 3:
+    raise _Mismatch(f"{split_h.name!r} is not the Keras GRU's split of the state in z, r, h")
+  _axis(ev, loop, split_h.inputs[2], "state split")
+  hh_add = _op(loop, hh.inputs[0], *_ADD)
+  x_h, rec_h = _pair(loop, hh_add, lambda t: _part(loop, t, split_x, 2), lambda t: True)
+  rec_h = _skip(loop, rec_h).op
+  matched += [z_add.name, split_x.name, split_h.name, hh_add.name, rec_h.name]
+  reset_after = rec_h.type == "Mul"
+  if reset_after:  # r * (h @ recurrent_kernel[:, 2u:] + recurrent bias)
+    gate_r, _ = _pair(loop, rec_h, lambda t: True, lambda t: _part(loop, t, split_h, 2))
+  else:            # (r * h) @ recurrent_kernel[:, 2u:]
+    rec_h = _matmul(loop, rec_h.outputs[0], "candidate")
+    r_mul = _op(loop, rec_h.inputs[0], "Mul")
+    gate_r, h_r = _pair(loop, r_mul, lambda t: not _is_loop_var(loop)(t), _is_loop_var(loop))
+    if not _same(loop, h_r, h_prev):
+      raise _Mismatch(f"{r_mul.name!r} does not reset the previous state")
+    matched.append(r_mul.name)
+  r = _act(loop, gate_r, "Sigmoid", "GRUCell recurrent_activation")
+  r_add = _op(loop, r.inputs[0], *_ADD)
+  _pair(loop, r_add, lambda t: _part(loop, t, split_x, 1), lambda t: _part(loop, t, split_h, 1))
+  matched += [r.name, r_add.name]
+  # The input side: x @ kernel (+ input bias).
+  zx, input_bias = split_x.inputs[1], None
+  if _skip(loop, zx).op.type == "BiasAdd":
+    input_bias = _skip(loop, zx).op.inputs[1]
+    matched.append(_skip(loop, zx).op.name)
+    zx = _skip(loop, zx).op.inputs[0]
+  mm_x = _matmul(loop, zx, "input")
+  _dropout_check(loop, mm_x.inputs[0], "input")
+  kernel = _kweight(ev, loop, mm_x.inputs[1], "GRU kernel")
+  # The state side: h @ recurrent_kernel (+ recurrent bias), or h @ recurrent_kernel[:, :2u].
+  zh, recurrent_bias = split_h.inputs[0], None
+  if _skip(loop, zh).op.type == "BiasAdd":
+    recurrent_bias = _skip(loop, zh).op.inputs[1]
+    matched.append(_skip(loop, zh).op.name)
+    zh = _skip(loop, zh).op.inputs[0]
+  mm_h = _matmul(loop, zh, "state")
+  matched += [mm_x.name, mm_h.name]
+  if not _same(loop, mm_h.inputs[0], h_prev):
+    raise _Mismatch(f"{mm_h.name!r} does not read the previous state")
+  units = int(np.asarray(sizes).reshape(-1)[0])
+  if reset_after:
+    recurrent = _kweight(ev, loop, mm_h.inputs[1], "GRU recurrent kernel")
+  else:
+    recurrent = _kweight_slice(ev, loop, mm_h.inputs[1], units, (0, 2 * units), "GRU recurrent kernel")
+    if _kweight_slice(ev, loop, rec_h.inputs[1], units, (2 * units, 3 * units), "GRU recurrent kernel").leaf \
+        != recurrent.leaf:
+      raise _Mismatch("the GRU's candidate reads another recurrent kernel than its gates")
+  bias = None
+  if reset_after and (input_bias is None) != (recurrent_bias is None):
+    raise _Mismatch("the Keras GRU has an input bias but no recurrent bias, or the reverse")
+  if reset_after and input_bias is not None:  # bias [2, 3u]: unstack -> input bias, recurrent bias
+    unstack = _skip(loop, input_bias).op
+    if unstack.type != "Unpack" or not _part(loop, input_bias, unstack, 0) or not _part(
+        loop, recurrent_bias, unstack, 1) or unstack.get_attr("axis") != 0:
+      raise _Mismatch("the GRU's input and recurrent biases are not the two rows of one bias")
+    bias = _kweight(ev, loop, unstack.inputs[0], "GRU bias")
+    matched.append(unstack.name)
+  elif not reset_after and input_bias is not None:
+    if recurrent_bias is not None:
+      raise _Mismatch("a GRU with reset_after=False has no recurrent bias")
+    bias = _kweight(ev, loop, input_bias, "GRU bias")
+  h_var = _state(loop, h_prev, "hidden state")
+  if not (np.asarray(sizes).reshape(-1)[1] == units and len(kernel.shape) == 2 and kernel.shape[1] == 3 * units
+          and tuple(recurrent.shape) == (units, 3 * units)
+          and (bias is None or tuple(bias.shape) == ((2, 3 * units) if reset_after else (3 * units,)))):
+    raise _Mismatch(f"Keras GRU kernel {kernel.shape}, recurrent kernel {recurrent.shape} and bias "
+                    f"{None if bias is None else bias.shape} do not fit 3 gates")
+  weights = {"gru_cell/kernel": kernel.leaf.key, "gru_cell/recurrent_kernel": recurrent.leaf.key}
+  if bias is not None:
+    weights["gru_cell/bias"] = bias.leaf.key
+  return {"cls": "GRU", "keras": True, "x": mm_x.inputs[0], "units": units, "n_in": int(kernel.shape[0]),
+          "kernel": kernel, "use_bias": bias is not None, "reset_after": reset_after, "weights": weights,
+          "states": [h_var], "new": [out], "ops": matched}
+
+
+def _kweight_slice(ev, loop, t, units, cols, what) -> _ir.Weight:
+  """The recurrent kernel that `t` slices as `kernel[:, cols[0]:cols[1]]` (a Keras GRU with reset_after=False)."""
+  ss = _skip(loop, t).op
+  if ss.type != "StridedSlice":
+    raise _Mismatch(f"{ss.name!r} is not a slice of the recurrent kernel")
+  w = _kweight(ev, loop, ss.inputs[0], what)
+  bounds = [_const(ev, loop, i) for i in ss.inputs[1:]]
+  if any(b is None for b in bounds) or len(w.shape) != 2:
+    raise _Mismatch(f"{ss.name!r} slices the recurrent kernel with bounds unknown at import time")
+  probe = np.arange(int(np.prod(w.shape))).reshape(w.shape)
+  attrs = {k: ss.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                       "shrink_axis_mask")}
+  got = tf.strided_slice(probe, *bounds, **attrs).numpy()
+  if not np.array_equal(got, probe[:, cols[0]:cols[1]]):
+    raise _Mismatch(f"{ss.name!r} is not recurrent_kernel[:, {cols[0]}:{cols[1]}]")
+  return w
+
+
 def _match(ev, loop, out, check_next=True):
   """The cell whose new hidden state is `out`, or (None, [why not, per cell type])."""
   errors = []
-  for fn in (_lstm, _gru):
+  for fn in (_lstm, _gru, _keras_lstm, _keras_gru):
     try:
       cell = fn(ev, loop, out)
       if check_next and not all(_same(loop, v.next, n) for v, n in zip(cell["states"], cell["new"])):
@@ -359,8 +647,8 @@ def _cell(ev, loop, out):
   cell, errors = _match(ev, loop, out)
   if cell is not None:
     return cell
-  raise Unsupported(f"the body of while loop {loop.name!r} is not a BasicLSTMCell, LSTMCell, GRUCell or a "
-                    f"MultiRNNCell of those ({'; '.join(errors)})")
+  raise Unsupported(f"the body of while loop {loop.name!r} is not a BasicLSTMCell, LSTMCell, GRUCell, a Keras "
+                    f"LSTMCell or GRUCell, or a MultiRNNCell of those ({'; '.join(errors)})")
 
 
 # -- the loop's structure ----------------------------------------------------------------------------------
@@ -465,9 +753,11 @@ def _transforms_gru(cell):
 
 
 def _scope(cell) -> str:
-  key = (cell["kernel"] if cell["cls"] == "LSTM" else cell["gates_kernel"]).leaf.key
+  key = (cell["kernel"] if cell["cls"] == "LSTM" or cell.get("keras") else cell["gates_kernel"]).leaf.key
   parts = key.split("/")
-  parts = parts[:-2] if cell["cls"] == "LSTM" else parts[:-3]  # <scope>/<cell>/kernel, <scope>/gru_cell/gates/kernel
+  parts = parts[:-2] if cell["cls"] == "LSTM" or cell.get("keras") else parts[:-3]
+  if cell.get("keras") and parts and parts[-1] == "while":  # v1 control flow: <scope>/while/lstm_cell/kernel
+    parts = parts[:-1]  # <scope>/<cell>/kernel, <scope>/gru_cell/gates/kernel
   return "/".join(parts) or ("lstm" if cell["cls"] == "LSTM" else "gru")
 
 
@@ -530,7 +820,15 @@ def _recognise(ev, loop) -> _Recognised:
 
 def _rnn_config(cell, go_backwards=False):
   """(constructor arguments, weights, notes) of the Keras LSTM/GRU layer of one recognised cell."""
-  if cell["cls"] == "LSTM":
+  if cell.get("keras"):  # the Keras cell's own variables: the same layout as Keras 3's, read 1:1
+    weights = dict(cell["weights"])
+    config = {"units": cell["units"]}
+    if cell["cls"] == "GRU":
+      config["reset_after"] = cell["reset_after"]
+    if not cell["use_bias"]:
+      config["use_bias"] = False
+    config.update(return_sequences=True, return_state=True)
+  elif cell["cls"] == "LSTM":
     weights = _transforms_lstm(cell)
     config = {"units": cell["units"], "return_sequences": True, "return_state": True}
   else:
@@ -957,6 +1255,8 @@ def _step_cells(ev, unpack, step, s):
 
 
 def _keys(cell):
+  if cell.get("keras"):
+    return (cell["cls"], cell["units"], cell.get("reset_after")) + tuple(sorted(cell["weights"].values()))
   names = ("kernel", "bias") if cell["cls"] == "LSTM" else ("gates_kernel", "gates_bias", "cand_kernel",
                                                             "cand_bias")
   return (cell["cls"], cell["units"], cell.get("forget_bias")) + tuple(cell[n].leaf.key for n in names)
