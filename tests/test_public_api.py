@@ -19,6 +19,7 @@ def test_keras_bridge_all_is_pinned():
       "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "CPU_CHECKPOINT_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL",
       "GPU_TF32_TOL", "format_table", "twins",
       "CPU_IMPORT_RTOL", "import_tf1_graph", "ImportResult", "GraphImportError", "UnsupportedGraphError", "importer",
+      "strategy_from_flags", "DistributedTrainer",
   ])
 
 
