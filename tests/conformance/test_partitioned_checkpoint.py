@@ -70,8 +70,9 @@ def test_continue_in_keras_then_tf1_restores_partitioned(source, tmp_path):
     for _ in range(STEPS):
       sess.run(net.train_op, {net.ids: batch[0], net.labels: batch[1]})
     tf1_values = net.full_values(sess)
+  dense = model.get_layer("dense")
   keras_values = {"embedding/embeddings": model.get_layer("embedding").embeddings.numpy(),
-                  "dense/kernel": model.get_layer("dense").kernel.numpy(), "dense/bias": model.get_layer("dense").bias.numpy()}
+                  "dense/kernel": dense.kernel.numpy(), "dense/bias": dense.bias.numpy()}
   diffs = {k: float(np.max(np.abs(keras_values[k] - v))) for k, v in tf1_values.items()}
   print(f"max |Keras - TF1| after {STEPS} more Adam steps on partitioned variables: {diffs}")
   assert max(diffs.values()) <= keras_bridge.CPU_TRAINING_TOL, diffs
