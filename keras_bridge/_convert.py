@@ -521,9 +521,10 @@ def convert_checkpoint(src,
                report=ConversionReport(src=source.location, dst=dst, src_format=source.format, dst_format=dst_fmt,
                                        skipped=list(source.skipped), mapping=source.mapping, dry_run=dry_run))
   _PLANNERS[dst_fmt](plan, rules=rules, save_counter=save_counter)
-  if isinstance(source, _BundleSource):
+  bundle = getattr(source, "bundle", None)  # A `.weights.h5` source has no slices.
+  if bundle is not None:
     used = {t.src_key for t in plan.report.tensors}
-    plan.report.sliced = [k for k in source.bundle.sliced_keys if k in used]
+    plan.report.sliced = [k for k in bundle.sliced_keys if k in used]
   if not dry_run:
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     _WRITERS[dst_fmt](plan, progress)
