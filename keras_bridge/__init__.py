@@ -6,6 +6,9 @@
 - Optimizer state: `load_tf1_training_state`, `save_tf1_training_state`, and `tf1_optimizers_in_graph` to read
   a graph's TF1 optimizers and hyperparameters (see docs/OPTIMIZERS.md).
 - Proof: `compare_outputs`, `compare_training`, the generic equivalence harness.
+- Several devices and machines: `strategy_from_flags`, `DistributedTrainer` (a custom step under
+  `tf.distribute`); the load and save functions work on models created under a strategy, and only the chief
+  writes (`keras_bridge._distributed`).
 - Graph import: `import_tf1_graph` turns a TF1 MetaGraph + checkpoint into a Keras 3 model of ordinary
   layers, its source code and a proof, with no hand-written twin (`keras_bridge.importer`).
 - `keras_bridge.twins`: Keras 3 twins of every `tf1_reference` model (`keras_bridge.twins.models`, also
@@ -80,6 +83,9 @@ _EXPORTS = {
     "CPU_IMPORT_RTOL": "_tolerances",
     # Reports.
     "format_table": "_tables",
+    # Training under tf.distribute: strategies from flags, a custom step, chief-only writes.
+    "strategy_from_flags": "_distributed",
+    "DistributedTrainer": "_distributed",
     # Graph import: a TF1 MetaGraph + checkpoint as a Keras 3 model, no twin needed (keras_bridge.importer).
     "import_tf1_graph": "importer",
     "ImportResult": "importer",

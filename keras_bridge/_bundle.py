@@ -186,6 +186,17 @@ class Bundle:
     return {k: (_specs.shape_tuple(shapes[k]), _specs.dtype_name(dtypes[k]))
             for k in sorted(shapes) if k != OBJECT_GRAPH_KEY}
 
+  @functools.cached_property
+  def sliced_keys(self) -> List[str]:
+    """Keys stored as slices (TF1 partitioned variables: `get_variable(..., partitioner=...)`), sorted; they
+    read as whole tensors. Empty when the index cannot be parsed here (it still reads through TensorFlow)."""
+    try:
+      records = _sstable.read_table(self.prefix + ".index")
+      return sorted(k.decode() for k, v in records
+                    if k and not k.startswith(b"\x00") and _tf_private.parse_bundle_entry(v).slices)
+    except (ValueError, struct.error, IndexError, UnicodeDecodeError):  # DecodeError is a ValueError.
+      return []
+
   def object_graph(self) -> bytes:
     """The serialized `TrackableObjectGraph` of an object-based checkpoint."""
     return self._reader.get_tensor(OBJECT_GRAPH_KEY)

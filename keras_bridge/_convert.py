@@ -144,6 +144,8 @@ class ConversionReport:
     stream_reason: why a name-based -> object-based conversion streamed instead of copying ("" otherwise).
     unreferenced_bytes: with "copy", the bytes of the copied data files that no output key references (the
       `skipped` tensors: they stay in the files, unreachable).
+    sliced: source keys of partitioned (sliced) TF1 variables that were written whole: the values are kept
+      bit-exactly, the slice layout is not (a TF1 graph with the same partitioners still restores them).
   """
 
   src: str
@@ -158,6 +160,7 @@ class ConversionReport:
   method: str = "stream"
   stream_reason: str = ""
   unreferenced_bytes: int = 0
+  sliced: List[str] = dataclasses.field(default_factory=list)
 
   @property
   def total_bytes(self) -> int:
@@ -177,6 +180,9 @@ class ConversionReport:
              _tables.format_table(rows, ("source key", "output key", "shape", "dtype", "bytes"))]
     if self.skipped:
       lines.append(f"Skipped (not model weights): {', '.join(self.skipped)}")
+    if self.sliced:
+      lines.append(f"Partitioned in the source, written whole (values bit-exact, slice layout not kept): "
+                   f"{', '.join(self.sliced)}")
     return "\n".join(lines)
 
   def to_dict(self) -> dict:
@@ -188,6 +194,7 @@ class ConversionReport:
         "mapping": self.mapping.to_dict() if self.mapping is not None else None,
         "dry_run": self.dry_run, "seconds": self.seconds, "total_bytes": self.total_bytes,
         "method": self.method, "stream_reason": self.stream_reason, "unreferenced_bytes": self.unreferenced_bytes,
+        "sliced": list(self.sliced),
     }
 
 
@@ -514,6 +521,10 @@ def convert_checkpoint(src,
                report=ConversionReport(src=source.location, dst=dst, src_format=source.format, dst_format=dst_fmt,
                                        skipped=list(source.skipped), mapping=source.mapping, dry_run=dry_run))
   _PLANNERS[dst_fmt](plan, rules=rules, save_counter=save_counter)
+  bundle = getattr(source, "bundle", None)  # A `.weights.h5` source has no slices.
+  if bundle is not None:
+    used = {t.src_key for t in plan.report.tensors}
+    plan.report.sliced = [k for k in bundle.sliced_keys if k in used]
   if not dry_run:
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     _WRITERS[dst_fmt](plan, progress)

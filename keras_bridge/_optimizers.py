@@ -35,6 +35,7 @@ import tensorflow as tf
 
 from keras_bridge import _beta_powers
 from keras_bridge import _bundle
+from keras_bridge import _distributed
 from keras_bridge import _errors
 from keras_bridge import _keras_private
 from keras_bridge import _mapping
@@ -761,6 +762,7 @@ def _meta_graph(prefix, groups):
     return "", {}
 
 
+@_distributed.in_model_scope
 def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules=(), include: Sequence[str] = (),
                             exclude: Sequence[str] = (), strict: bool = True, dry_run: bool = False,
                             global_step_key: Optional[str] = "global_step", names=None,
@@ -841,6 +843,7 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     if report is not None:
       reports.append(report)
       plans.append(plan)
+  problems += _distributed.check_same_strategy(model, [r.keras_optimizer for r in reports], "optimizer")
   if problems:
     raise _errors.OptimizerStateError(
         f"Optimizer state in checkpoint {prefix!r} does not fit; nothing was assigned. {len(problems)} "
@@ -878,6 +881,7 @@ def _write_names(names):
   return names, {}, None
 
 
+@_distributed.in_model_scope
 def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules=(), overwrite: bool = False,
                             global_step: Optional[int] = None, global_step_key: Optional[str] = "global_step",
                             global_step_dtype: Optional[str] = None, names=None) -> TrainingStateReport:
@@ -940,6 +944,10 @@ def save_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
       _check_same_hparams(where, spec, keras_opt, problems)
     elif scope in loaded:
       spec = dataclasses.replace(spec, name=loaded[scope].tf1.name, beta_power_keys=loaded[scope].tf1.beta_power_keys)
+    mismatch = _distributed.check_same_strategy(model, [keras_opt], where)
+    if mismatch:
+      problems += mismatch
+      continue
     if not keras_opt.built:
       keras_opt.build(list(weights.values()))
     unknown = [p for p, v in weights.items() if not _keras_private.tracks(keras_opt, v)]

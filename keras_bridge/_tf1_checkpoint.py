@@ -32,6 +32,7 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from keras_bridge import _bundle
+from keras_bridge import _distributed
 from keras_bridge import _errors
 from keras_bridge import _mapping
 from keras_bridge import _naming
@@ -146,10 +147,11 @@ def load_tf1_checkpoint(model,
   values = bundle.read_all(sorted(set(keys)))
   assembled = {path: _transforms.to_keras(spec, values) for path, spec in report.transforms.items()}
   weights = _naming.canonical_weights(model)
-  for m in report.matched:
-    weights[m.keras_path].assign(values[m.tf1_key])
-  for path, value in assembled.items():
-    weights[path].assign(value)
+  with _distributed.scope_of(model):  # Mirrored variables: every replica gets the value.
+    for m in report.matched:
+      weights[m.keras_path].assign(values[m.tf1_key])
+    for path, value in assembled.items():
+      weights[path].assign(value)
   report.assigned = True
   return report
 
@@ -168,6 +170,9 @@ def save_tf1_checkpoint(model,
   `tf.layers` names (`hidden1/kernel`, `hidden1/bias`), so the 002_9773991e7c1a2830.txt graph's Saver
   restores them. For `tf.contrib.layers` / slim names use
   `rules=[(r"/kernel$", "/weights"), (r"/bias$", "/biases")]`.
+
+  Under a multi-worker `tf.distribute` strategy (a model created in its scope), every worker calls this and
+  only the chief writes `path`; the others write a temporary copy and remove it (`keras_bridge._distributed`).
 
   The files are written by TensorFlow's own `SaveV2` op (the op `tf.compat.v1.train.Saver` runs) under a
   temporary prefix in the target directory, then renamed into place (data first, index last), and the
@@ -241,13 +246,15 @@ def save_tf1_checkpoint(model,
         f"Model {model.name!r} has no weights and no `extra` values were given, so there is nothing to save. "
         f"Build the model first (call it on an input, or give it an Input).")
   _bundle.check_unique_keys(sources, "values", "Change `rules` or the `extra` keys")
+  strategy = _distributed.model_strategy(model)
   existing = _bundle.bundle_files(prefix)
-  if existing and not overwrite:
+  if existing and not overwrite and _distributed.is_chief(strategy):
     raise _errors.OutputExistsError(
         f"Checkpoint {prefix!r} exists ({', '.join(repr(e) for e in existing)}); pass overwrite=True to "
         f"replace it, or choose another path. Nothing was written.")
 
   os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
   items = [(key, lambda v=value: v, 0) for key, value in sorted(tensors.items())]
-  _bundle.write_bundle(prefix, items, one_batch=True, record_state=True)
+  with _distributed.write_location(prefix, strategy) as target:
+    _bundle.write_bundle(target, items, one_batch=True, record_state=True)
   return prefix

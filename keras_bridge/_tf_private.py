@@ -7,6 +7,7 @@ tests/conformance/test_tf_private.py, so a new TensorFlow that moves one fails t
 
 from typing import Dict, List, Tuple
 
+import tensorflow as tf
 from tensorflow.core.protobuf import tensor_bundle_pb2
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 from tensorflow.python.trackable import trackable_utils
@@ -62,3 +63,11 @@ def parse_bundle_header(data: bytes):
 def parse_bundle_entry(data: bytes):
   """A `BundleEntryProto` record of a checkpoint index: shard, offset, size, crc32c, slices."""
   return tensor_bundle_pb2.BundleEntryProto.FromString(data)
+
+
+def variable_strategy(variable):
+  """The `tf.distribute.Strategy` a (Keras or TF) variable was created under, or None for an ordinary variable:
+  a `DistributedVariable`'s `distribute_strategy` (not exported by `tf.distribute`)."""
+  if not isinstance(variable, tf.distribute.DistributedValues):
+    variable = getattr(variable, "value", None)  # A Keras variable's `.value` is its tf.Variable.
+  return variable.distribute_strategy if isinstance(variable, tf.distribute.DistributedValues) else None

@@ -19,6 +19,7 @@ def test_keras_bridge_all_is_pinned():
       "CPU_FORWARD_TOL", "CPU_TRAINING_TOL", "CPU_CHECKPOINT_TOL", "GPU_FORWARD_TOL", "GPU_TRAINING_TOL",
       "GPU_TF32_TOL", "format_table", "twins",
       "CPU_IMPORT_RTOL", "import_tf1_graph", "ImportResult", "GraphImportError", "UnsupportedGraphError", "importer",
+      "strategy_from_flags", "DistributedTrainer",
   ])
 
 
@@ -39,7 +40,7 @@ def test_moved_names_still_resolve():
 
 def test_tf1_reference_all_is_pinned():
   assert sorted(tf1_reference.__all__) == sorted([
-      "checkpointing", "dnn", "finetune", "gan", "params", "sharing", "variables", "build_tensor_ranks",
+      "checkpointing", "distributed", "dnn", "finetune", "gan", "params", "sharing", "variables", "build_tensor_ranks",
       "build_get_variable_initializers", "build_using_variables", "build_assignment", "build_assign_ones",
       "conv_relu", "my_image_filter", "build_image_filter", "affine", "build_affine", "affine_reuseable",
       "build_affine_reuseable", "shared_layer", "build_auto_reuse", "build_shared_fc",

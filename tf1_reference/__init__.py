@@ -11,11 +11,13 @@ needs (graph, tensors, variables, savers). Modules, one concept each:
 - `gan`: the two-`var_list` GAN (003).
 - `dnn`: the `tf.layers.dense` MNIST DNN, gradient clipping, restore-and-continue, transfer (002).
 - `finetune`: fine-tuning through a Saver dict (000).
+- `distributed`: partitioned variables and `Saver(sharded=True)` on two devices (beyond the seed articles).
 
 Where a document is wrong, the reference pins what TensorFlow really does; see docs/ERRATA.md.
 """
 
 from tf1_reference import checkpointing
+from tf1_reference import distributed
 from tf1_reference import dnn
 from tf1_reference import finetune
 from tf1_reference import gan
@@ -63,6 +65,7 @@ from tf1_reference.variables import build_using_variables
 __all__ = (
     # Modules.
     "checkpointing",
+    "distributed",
     "dnn",
     "finetune",
     "gan",

@@ -55,3 +55,12 @@ def test_bundle_protos(tmp_path):
   assert tp.parse_bundle_header(records[b""]).num_shards == 1
   entry = tp.parse_bundle_entry(records[b"x"])
   assert [d.size for d in entry.shape.dim] == [2, 3] and entry.size == 24
+
+
+def test_variable_strategy():
+  strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+  with strategy.scope():
+    mirrored = keras.Variable(1.0)
+  assert tp.variable_strategy(mirrored) is strategy
+  assert tp.variable_strategy(mirrored.value) is strategy
+  assert tp.variable_strategy(keras.Variable(1.0)) is None
