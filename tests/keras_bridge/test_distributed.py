@@ -120,6 +120,8 @@ def test_mirrored_two_devices_equals_single_device(tf1_run, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("TF1KB_MULTI_WORKER") != "1",
+                    reason="two worker processes take ~50 s on 2 cores; run with TF1KB_MULTI_WORKER=1 (BUILD.md)")
 def test_multi_worker_two_processes_equals_single_device(tf1_run, tmp_path):
   """Claim: two MultiWorkerMirroredStrategy workers on 127.0.0.1 continue to the single-device weights; only
   the chief (task 0) leaves a checkpoint, worker 1 writes its temporary copy and removes it."""
