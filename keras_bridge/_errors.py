@@ -35,3 +35,11 @@ class OutputExistsError(Error, FileExistsError):
 
 class ArgumentError(Error, ValueError):
   """An argument is not one of the accepted choices, or does not fit the others (sizes, shapes, names)."""
+
+
+class OutputBusyError(Error, BlockingIOError):
+  """Another live process is writing the same output (it holds the output's lock file)."""
+
+
+class StorageError(Error, OSError):
+  """The operating system refused a read or write: no permission, a read-only or full disk, an I/O error."""

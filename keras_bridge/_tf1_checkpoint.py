@@ -32,6 +32,7 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from keras_bridge import _bundle
+from keras_bridge import _durable
 from keras_bridge import _errors
 from keras_bridge import _mapping
 from keras_bridge import _naming
@@ -194,6 +195,8 @@ def save_tf1_checkpoint(model,
     OutputExistsError: the checkpoint's files exist and `overwrite` is False.
     MappingError: two weights (or a weight and an `extra` key) get the same TF1 key.
     CheckpointFormatError: `path` is an existing directory.
+    OutputBusyError: another process is writing the same prefix.
+    StorageError: the operating system refused a write (no permission, read-only or full disk, I/O error).
 
   Example:
 
@@ -241,13 +244,14 @@ def save_tf1_checkpoint(model,
         f"Model {model.name!r} has no weights and no `extra` values were given, so there is nothing to save. "
         f"Build the model first (call it on an input, or give it an Input).")
   _bundle.check_unique_keys(sources, "values", "Change `rules` or the `extra` keys")
-  existing = _bundle.bundle_files(prefix)
-  if existing and not overwrite:
-    raise _errors.OutputExistsError(
-        f"Checkpoint {prefix!r} exists ({', '.join(repr(e) for e in existing)}); pass overwrite=True to "
-        f"replace it, or choose another path. Nothing was written.")
-
-  os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-  items = [(key, lambda v=value: v, 0) for key, value in sorted(tensors.items())]
-  _bundle.write_bundle(prefix, items, one_batch=True, record_state=True)
+  with _durable.storage_errors(prefix, "create the directory of"):
+    os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+  with _durable.writer_lock(prefix):
+    existing = _bundle.bundle_files(prefix)
+    if existing and not overwrite:
+      raise _errors.OutputExistsError(
+          f"Checkpoint {prefix!r} exists ({', '.join(repr(e) for e in existing)}); pass overwrite=True to "
+          f"replace it, or choose another path. Nothing was written.")
+    items = [(key, lambda v=value: v, 0) for key, value in sorted(tensors.items())]
+    _bundle.write_bundle(prefix, items, one_batch=True, record_state=True)
   return prefix
