@@ -35,6 +35,7 @@ _LEFTOVERS = (
     re.compile(r"^\.(?P<owner>.+)\.tmp-[^/]*$"),  # This package's temporary bundles, weights files, state files.
     re.compile(r"^(?P<owner>.+)_temp$"),  # TensorFlow's sharded Saver: `<prefix>_temp/part-*`.
     re.compile(r"^(?P<owner>.+?)\.(index|data-\d{5}-of-\d{5}|meta)\.tempstate\d+$"),  # TensorFlow's BundleWriter.
+    re.compile(r"^(?P<owner>.+)\.tmp[0-9a-f]{32}$"),  # TensorFlow's atomic_write_string_to_file (the state file).
 )
 _LOCK_RE = re.compile(r"^\.(?P<owner>.+)\.lock$")
 
