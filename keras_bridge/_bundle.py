@@ -29,6 +29,7 @@ import tempfile
 import uuid
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from google.protobuf import message
 from google.protobuf import text_format
 import google_crc32c
 import numpy as np
@@ -112,7 +113,7 @@ def _check_files(prefix: str) -> None:
 def _open_reader(prefix: str):
   try:
     return tf.train.load_checkpoint(prefix)
-  except (tf.errors.OpError, ValueError) as e:
+  except (tf.errors.OpError, ValueError, IndexError) as e:
     raise _errors.CheckpointFormatError(
         f"Cannot read the checkpoint index {prefix + '.index'!r}: it is truncated, corrupt, or not a "
         f"TensorFlow checkpoint ({type(e).__name__}: {e.message if hasattr(e, 'message') else e}). "
@@ -196,6 +197,34 @@ class Bundle:
     return {k: (_specs.shape_tuple(shapes[k]), _specs.dtype_name(dtypes[k]))
             for k in sorted(shapes) if k != OBJECT_GRAPH_KEY}
 
+  def check_extents(self) -> None:
+    """Checks that each data shard is as long as the index says (the end of its last tensor).
+
+    Raises:
+      CheckpointFormatError: naming each short shard, its length and the length the index needs.
+    """
+    try:
+      records = _sstable.read_table(self.prefix + ".index")
+      header = _tf_private.parse_bundle_header(records[0][1])
+      ends = [0] * header.num_shards
+      for key, value in records[1:]:
+        entry = _tf_private.parse_bundle_entry(value)
+        ends[entry.shard_id] = max(ends[entry.shard_id], entry.offset + entry.size)
+    except (ValueError, KeyError, IndexError, struct.error, message.DecodeError) as e:
+      raise _errors.CheckpointFormatError(
+          f"Cannot read the checkpoint index {self.prefix + '.index'!r} ({type(e).__name__}: {e}); it is truncated "
+          f"or corrupt. Copy the '.index' file again from where the checkpoint was written.") from e
+    short = []
+    for i, end in enumerate(ends):
+      shard = f"{self.prefix}.data-{i:05d}-of-{header.num_shards:05d}"
+      size = os.path.getsize(shard) if os.path.exists(shard) else 0
+      if size < end:
+        short.append(f"{shard!r} has {size} bytes, the index needs {end}")
+    if short:
+      raise _errors.CheckpointFormatError(
+          f"Checkpoint {self.prefix!r} is truncated: {'; '.join(short)}. Copy the data file(s) again from where "
+          f"the checkpoint was written.")
+
   def object_graph(self) -> bytes:
     """The serialized `TrackableObjectGraph` of an object-based checkpoint."""
     return self._reader.get_tensor(OBJECT_GRAPH_KEY)
@@ -276,7 +305,7 @@ def copy_plan(prefix: str, rename: Dict[str, str]):
     header = _tf_private.parse_bundle_header(records[b""])
     entries = {new: _tf_private.parse_bundle_entry(records[old.encode()])
                for old, new in rename.items()}
-  except (ValueError, KeyError, IndexError, struct.error) as e:  # DecodeError is a ValueError.
+  except (ValueError, KeyError, IndexError, struct.error, message.DecodeError) as e:
     return None, f"its index cannot be read here ({type(e).__name__}: {e})"
   if any(e.slices for e in entries.values()):
     return None, "it holds partitioned (sliced) variables"

@@ -94,6 +94,11 @@ def _handle_errors(main: Callable):
       # Bad input files are the user's to fix: the message says how; a traceback would only hide it.
       sys.stderr.write(f"{_program(argv[0])}: error: {e}\n")
       return 2
+    except OSError as e:  # The script's own files (--json, ...): the same one line as the library's StorageError.
+      from keras_bridge import _durable  # pylint: disable=g-import-not-at-top
+
+      sys.stderr.write(f"{_program(argv[0])}: error: {_durable.storage_error(e, e.filename or '', 'write')}\n")
+      return 2
 
   return wrapped
 
