@@ -67,7 +67,7 @@ def _cases(prefix):
     cases += [(suffix, "flip", i, x) for i in range(size) for x in (0x01, 0xFF)]
     cases += [(suffix, "truncate", i, 0) for i in range(size)]
   if not _faults.FULL:
-    cases = _faults.rng("corruption").sample(cases, 120)
+    cases = _faults.rng("corruption").sample(cases, 60)
   return cases
 
 
