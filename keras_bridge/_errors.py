@@ -43,3 +43,10 @@ class OutputBusyError(Error, BlockingIOError):
 
 class StorageError(Error, OSError):
   """The operating system refused a read or write: no permission, a read-only or full disk, an I/O error."""
+
+  @classmethod
+  def from_os_error(cls, error: OSError, path: str = "", action: str = "write") -> "StorageError":
+    """The one-line `StorageError` for `error` (what happened to which file, and the fix)."""
+    from keras_bridge import _durable  # pylint: disable=g-import-not-at-top  (it imports this module)
+
+    return _durable.storage_error(error, error.filename or path, action) or cls(f"Cannot {action} {path!r}: {error}")

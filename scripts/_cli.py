@@ -95,9 +95,7 @@ def _handle_errors(main: Callable):
       sys.stderr.write(f"{_program(argv[0])}: error: {e}\n")
       return 2
     except OSError as e:  # The script's own files (--json, ...): the same one line as the library's StorageError.
-      from keras_bridge import _durable  # pylint: disable=g-import-not-at-top
-
-      sys.stderr.write(f"{_program(argv[0])}: error: {_durable.storage_error(e, e.filename or '', 'write')}\n")
+      sys.stderr.write(f"{_program(argv[0])}: error: {keras_bridge.StorageError.from_os_error(e)}\n")
       return 2
 
   return wrapped
