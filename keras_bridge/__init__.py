@@ -32,6 +32,8 @@ _EXPORTS = {
     "OptimizerStateError": "_errors",
     "OutputExistsError": "_errors",
     "ArgumentError": "_errors",
+    "OutputBusyError": "_errors",
+    "StorageError": "_errors",
     # Naming and mapping.
     "canonical_weights": "_naming",
     "DEFAULT_RULES": "_naming",

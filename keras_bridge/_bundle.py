@@ -7,14 +7,19 @@ A bundle is a prefix P with `P.index` (an SSTable of `key -> (shard, offset, siz
   state file, one of the checkpoint's files), checks that every file is there, and opens the index once; the
   returned `Bundle` serves every later question of the call (format, specs, tensors).
 * `write_bundle(prefix, items)` is the one atomic writer: TensorFlow's own `SaveV2` per batch into a temporary
-  directory next to P, `MergeV2Checkpoints` to join them, then a rename into place, data first and index last,
-  stale shards of an overwritten checkpoint removed, and optionally the directory's `checkpoint` state file
-  updated. A copy plan (`copy_plan`) adds a source's data files as they are, under a renamed index.
+  directory next to P, `MergeV2Checkpoints` to join them, a `COMMIT` record, then a rename into place (the old
+  index removed first, data next, the new index last), stale shards of an overwritten checkpoint removed, and
+  optionally the directory's `checkpoint` state file updated. A crash before the `COMMIT` record leaves the old
+  checkpoint (or none) and a temporary directory that the next writer removes; a crash after it is rolled
+  forward by the next writer (`finish_commit`). The writer holds P's lock (`keras_bridge._durable`). A copy
+  plan (`copy_plan`) adds a source's data files as they are, under a renamed index, each copied tensor's
+  CRC-32C checked against the index before the commit.
 * `check_unique_keys` refuses two values under one key before anything is written.
 """
 
 import functools
 import glob
+import json
 import os
 import re
 import shutil
@@ -24,10 +29,13 @@ import tempfile
 import uuid
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from google.protobuf import message
 from google.protobuf import text_format
+import google_crc32c
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge import _durable
 from keras_bridge import _errors
 from keras_bridge import _format_names
 from keras_bridge import _specs
@@ -38,6 +46,9 @@ NAME_BASED = _format_names.NAME_BASED
 OBJECT_BASED = _format_names.OBJECT_BASED
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 STATE_FILE = "checkpoint"
+COMMIT_FILE = "COMMIT"
+_DT_STRING = 7  # tensorflow.DataType.DT_STRING: its bundle CRC covers lengths and bytes, not the raw extent.
+_CRC_CHUNK = 4 << 20
 
 # Tensors smaller than this are written together; larger ones alone, so the memory a write needs is
 # max(largest tensor, BATCH_BYTES) plus TensorFlow's own overhead.
@@ -102,7 +113,7 @@ def _check_files(prefix: str) -> None:
 def _open_reader(prefix: str):
   try:
     return tf.train.load_checkpoint(prefix)
-  except (tf.errors.OpError, ValueError) as e:
+  except (tf.errors.OpError, ValueError, IndexError) as e:
     raise _errors.CheckpointFormatError(
         f"Cannot read the checkpoint index {prefix + '.index'!r}: it is truncated, corrupt, or not a "
         f"TensorFlow checkpoint ({type(e).__name__}: {e.message if hasattr(e, 'message') else e}). "
@@ -197,6 +208,34 @@ class Bundle:
     except (ValueError, struct.error, IndexError, UnicodeDecodeError):  # DecodeError is a ValueError.
       return []
 
+  def check_extents(self) -> None:
+    """Checks that each data shard is as long as the index says (the end of its last tensor).
+
+    Raises:
+      CheckpointFormatError: naming each short shard, its length and the length the index needs.
+    """
+    try:
+      records = _sstable.read_table(self.prefix + ".index")
+      header = _tf_private.parse_bundle_header(records[0][1])
+      ends = [0] * header.num_shards
+      for key, value in records[1:]:
+        entry = _tf_private.parse_bundle_entry(value)
+        ends[entry.shard_id] = max(ends[entry.shard_id], entry.offset + entry.size)
+    except (ValueError, KeyError, IndexError, struct.error, message.DecodeError) as e:
+      raise _errors.CheckpointFormatError(
+          f"Cannot read the checkpoint index {self.prefix + '.index'!r} ({type(e).__name__}: {e}); it is truncated "
+          f"or corrupt. Copy the '.index' file again from where the checkpoint was written.") from e
+    short = []
+    for i, end in enumerate(ends):
+      shard = f"{self.prefix}.data-{i:05d}-of-{header.num_shards:05d}"
+      size = os.path.getsize(shard) if os.path.exists(shard) else 0
+      if size < end:
+        short.append(f"{shard!r} has {size} bytes, the index needs {end}")
+    if short:
+      raise _errors.CheckpointFormatError(
+          f"Checkpoint {self.prefix!r} is truncated: {'; '.join(short)}. Copy the data file(s) again from where "
+          f"the checkpoint was written.")
+
   def object_graph(self) -> bytes:
     """The serialized `TrackableObjectGraph` of an object-based checkpoint."""
     return self._reader.get_tensor(OBJECT_GRAPH_KEY)
@@ -277,10 +316,12 @@ def copy_plan(prefix: str, rename: Dict[str, str]):
     header = _tf_private.parse_bundle_header(records[b""])
     entries = {new: _tf_private.parse_bundle_entry(records[old.encode()])
                for old, new in rename.items()}
-  except (ValueError, KeyError, IndexError, struct.error) as e:  # DecodeError is a ValueError.
+  except (ValueError, KeyError, IndexError, struct.error, message.DecodeError) as e:
     return None, f"its index cannot be read here ({type(e).__name__}: {e})"
   if any(e.slices for e in entries.values()):
     return None, "it holds partitioned (sliced) variables"
+  if any(e.dtype == _DT_STRING for e in entries.values()):
+    return None, "it holds string tensors"
   shards = [f"{prefix}.data-{i:05d}-of-{header.num_shards:05d}" for i in range(header.num_shards)]
   sizes = [os.path.getsize(s) for s in shards]
   truncated = sorted(k for k, e in entries.items() if e.offset + e.size > sizes[e.shard_id])
@@ -311,12 +352,46 @@ def _copy_file(src: str, dst: str) -> None:
 
 def _copy_bundle(plan: CopyPlan, part: str, progress) -> None:
   """Writes bundle `part`: copies of the source's data files (never links: the output must not share inodes
-  with the source) and the renamed index."""
+  with the source), each referenced tensor's CRC-32C checked in the copy, and the renamed index."""
   os.makedirs(os.path.dirname(part), exist_ok=True)
+  copies = []
   for i, shard in enumerate(plan.shards):
     report_progress(progress, i + 1, len(plan.shards), f"copy {shard}", os.path.getsize(shard))
-    _copy_file(shard, part + shard[len(shard) - len(".data-00000-of-00000"):])
+    copies.append(part + shard[len(shard) - len(".data-00000-of-00000"):])
+    _copy_file(shard, copies[-1])
+  verify_crcs(plan, copies)
   _sstable.write_table(part + ".index", [(b"", plan.header)] + plan.entries)
+
+
+def verify_crcs(plan: CopyPlan, copies: Sequence[str]) -> None:
+  """Checks each referenced tensor's bytes in `copies` against its index CRC-32C, streaming in 4 MiB chunks.
+
+  Raises:
+    CheckpointFormatError: naming every key whose bytes do not match, and the source shard they came from.
+  """
+  entries = sorted(((_tf_private.parse_bundle_entry(value), key.decode()) for key, value in plan.entries),
+                   key=lambda e: (e[0].shard_id, e[0].offset))
+  bad, handles = [], {}
+  try:
+    for entry, key in entries:
+      f = handles.setdefault(entry.shard_id, open(copies[entry.shard_id], "rb"))  # pylint: disable=consider-using-with
+      f.seek(entry.offset)
+      crc, left = 0, entry.size
+      while left:
+        chunk = f.read(min(left, _CRC_CHUNK))
+        if not chunk:
+          break
+        crc, left = google_crc32c.extend(crc, chunk), left - len(chunk)
+      if left or _sstable.mask(crc) != entry.crc32c:
+        bad.append(f"{key!r} (bytes {entry.offset}..{entry.offset + entry.size} of {plan.shards[entry.shard_id]!r})")
+  finally:
+    for f in handles.values():
+      f.close()
+  if bad:
+    raise _errors.CheckpointFormatError(
+        f"The data of {len(bad)} tensor(s) does not match the CRC-32C in the source's index: {'; '.join(bad)}. "
+        f"The source data file is corrupt; copy it again from where the checkpoint was written. Nothing was "
+        f"written.")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -365,12 +440,14 @@ def report_progress(progress, i, n, key, nbytes):
 
 def write_bundle(prefix: str, items: Sequence[Item], progress=False, copy: Optional[CopyPlan] = None, *,
                  one_batch: bool = False, record_state: bool = False) -> None:
-  """Writes `(key, read, nbytes)` items (and the bundle of `copy`) as a checkpoint at `prefix`.
+  """Writes `(key, read, nbytes)` items (and the bundle of `copy`) as a checkpoint at `prefix`, atomically.
 
   Each batch of items is saved by `SaveV2` as its own bundle in a temporary directory next to `prefix`;
-  `MergeV2Checkpoints` joins them (renaming the data files) and the result is renamed into place, data files
-  first and the index last, so a reader never sees a half-written checkpoint under `prefix`. Data shards of an
-  overwritten checkpoint that the new one does not replace are removed, so it never looks incomplete.
+  `MergeV2Checkpoints` joins them, the files are synced, a `COMMIT` record is written, and the result is moved
+  into place by `finish_commit`: the old index removed first (so old data files are never read with a new
+  index, nor new ones with the old), the data files, the new index last, then the data shards of an
+  overwritten checkpoint that the new one does not replace. A crash at any moment leaves `prefix` absent or
+  complete once the next writer in the directory has run (`recover`). The writer holds `prefix`'s lock.
 
   Args:
     prefix: the checkpoint prefix; its directory must exist.
@@ -379,45 +456,111 @@ def write_bundle(prefix: str, items: Sequence[Item], progress=False, copy: Optio
     copy: a `CopyPlan` whose data files join the output as they are.
     one_batch: write every item with one `SaveV2` (one data shard) instead of batches of `BATCH_BYTES`.
     record_state: make `prefix` the latest checkpoint of its directory's `checkpoint` state file.
+
+  Raises:
+    OutputBusyError: another process is writing `prefix`.
+    StorageError: the operating system refused a write (no permission, read-only or full disk, I/O error).
+    CheckpointFormatError: a copied tensor fails its CRC-32C check.
   """
   directory = os.path.dirname(os.path.abspath(prefix))
-  tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(prefix)}.tmp-", dir=directory)
+  with _durable.writer_lock(prefix), _durable.storage_errors(prefix, "write the checkpoint"):
+    recover(directory)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(prefix)}.tmp-", dir=directory)
+    committed = False
+    try:
+      merged = _write_parts(tmp, items, progress, copy, one_batch)
+      new = [prefix + data[len(merged):] for data in glob.glob(glob.escape(merged) + ".data-*")]
+      stale = sorted(set(bundle_files(prefix)) - set(new) - {prefix + ".index"})
+      for path in glob.glob(glob.escape(merged) + ".*"):
+        _fsync(path)
+      _write_synced(os.path.join(tmp, COMMIT_FILE), json.dumps(
+          {"prefix": os.path.basename(prefix), "stale": [os.path.basename(p) for p in stale],
+           "record_state": record_state}))
+      _fsync(tmp)
+      committed = True
+      finish_commit(tmp)
+    finally:
+      if not committed:  # A committed write that failed halfway stays, for the next writer to roll forward.
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_parts(tmp: str, items, progress, copy, one_batch) -> str:
+  """Writes every item (and the copy) as one merged bundle in `tmp`; returns its prefix."""
+  parts, done = [], 0
+  if copy is not None:
+    parts.append(os.path.join(tmp, "copied", "part"))
+    _copy_bundle(copy, parts[0], progress)
+  for j, batch in enumerate(_batches(items, None if one_batch else BATCH_BYTES)):
+    tensors = []
+    for key, read, nbytes in batch:
+      done += 1
+      report_progress(progress, done, len(items), key, nbytes)
+      tensors.append(tf.convert_to_tensor(read()))
+    part = os.path.join(tmp, "parts", f"part-{j:05d}")
+    tf.raw_ops.SaveV2(prefix=part, tensor_names=[k for k, _, _ in batch], shape_and_slices=[""] * len(batch),
+                      tensors=tensors)
+    del tensors
+    parts.append(part)
+  merged = os.path.join(tmp, "merged")
+  tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=merged, delete_old_dirs=True)
+  return merged
+
+
+def _fsync(path: str) -> None:
+  fd = os.open(path, os.O_RDONLY)
   try:
-    parts, done = [], 0
-    if copy is not None:
-      parts.append(os.path.join(tmp, "copied", "part"))
-      _copy_bundle(copy, parts[0], progress)
-    for j, batch in enumerate(_batches(items, None if one_batch else BATCH_BYTES)):
-      tensors = []
-      for key, read, nbytes in batch:
-        done += 1
-        report_progress(progress, done, len(items), key, nbytes)
-        tensors.append(tf.convert_to_tensor(read()))
-      part = os.path.join(tmp, "parts", f"part-{j:05d}")
-      tf.raw_ops.SaveV2(prefix=part, tensor_names=[k for k, _, _ in batch], shape_and_slices=[""] * len(batch),
-                        tensors=tensors)
-      del tensors
-      parts.append(part)
-    merged = os.path.join(tmp, "merged")
-    tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=merged, delete_old_dirs=True)
-    old = bundle_files(prefix)
-    if os.path.exists(prefix + ".index"):
-      os.remove(prefix + ".index")  # First, so the old data files are never read with the new index.
-    new = []
-    for data in glob.glob(glob.escape(merged) + ".data-*"):
-      new.append(prefix + data[len(merged):])
-      os.replace(data, new[-1])
-    os.replace(merged + ".index", prefix + ".index")
-    for stale in set(old) - set(new) - {prefix + ".index"}:
-      os.remove(stale)
+    os.fsync(fd)
   finally:
-    shutil.rmtree(tmp, ignore_errors=True)
-  if record_state:
+    os.close(fd)
+
+
+def _write_synced(path: str, text: str) -> None:
+  with open(path, "w", encoding="utf-8") as f:
+    f.write(text)
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def finish_commit(tmp: str) -> bool:
+  """Moves the committed bundle in temporary directory `tmp` into place; False when `tmp` holds no commit.
+
+  Idempotent, so that a writer killed halfway is finished by the next one: each step checks what is done.
+  """
+  try:
+    with open(os.path.join(tmp, COMMIT_FILE), encoding="utf-8") as f:
+      commit = json.load(f)
+  except (OSError, ValueError):
+    return False  # Killed before the commit: the old checkpoint is untouched; the caller removes `tmp`.
+  directory = os.path.dirname(tmp)
+  prefix, merged = os.path.join(directory, commit["prefix"]), os.path.join(tmp, "merged")
+  if os.path.exists(merged + ".index"):
+    if os.path.exists(prefix + ".index"):
+      os.remove(prefix + ".index")  # First: old data files are never read with the new index, nor the reverse.
+    for data in glob.glob(glob.escape(merged) + ".data-*"):
+      os.replace(data, prefix + data[len(merged):])
+    os.replace(merged + ".index", prefix + ".index")
+  for name in commit["stale"]:
+    if os.path.exists(os.path.join(directory, name)):
+      os.remove(os.path.join(directory, name))
+  _fsync(directory)
+  if commit["record_state"]:
     record_in_state(directory, prefix)
+  shutil.rmtree(tmp, ignore_errors=True)
+  return True
+
+
+def recover(directory: str) -> int:
+  """Finishes committed writes and removes what killed writers left in `directory` (see `_durable.sweep`)."""
+  return _durable.sweep(directory, finish_commit)
 
 
 def record_in_state(directory: str, prefix: str) -> None:
   """Makes `prefix` the latest checkpoint in `directory`'s state file, keeping the earlier entries."""
+  with _durable.writer_lock(os.path.join(directory, STATE_FILE), wait=True):
+    _record_in_state(directory, prefix)
+
+
+def _record_in_state(directory: str, prefix: str) -> None:
   name = os.path.basename(prefix)
   try:
     state = tf.train.get_checkpoint_state(directory)
@@ -427,7 +570,6 @@ def record_in_state(directory: str, prefix: str) -> None:
              for p in (state.all_model_checkpoint_paths if state else [])]
   paths = [p for p in earlier if p != name] + [name]
   state = tf.compat.v1.train.generate_checkpoint_state_proto(directory, name, all_model_checkpoint_paths=paths)
-  tmp = os.path.join(directory, f".tmp-{STATE_FILE}-{uuid.uuid4().hex}")
-  with open(tmp, "w", encoding="utf-8") as f:
-    f.write(text_format.MessageToString(state))
+  tmp = os.path.join(directory, f".{STATE_FILE}.tmp-{uuid.uuid4().hex}")
+  _write_synced(tmp, text_format.MessageToString(state))
   os.replace(tmp, os.path.join(directory, STATE_FILE))

@@ -52,6 +52,7 @@ import h5py
 import tensorflow as tf
 
 from keras_bridge import _bundle
+from keras_bridge import _durable
 from keras_bridge import _errors
 from keras_bridge import _format_names
 from keras_bridge import _keras_h5
@@ -337,7 +338,21 @@ def _dst_format(dst, dst_format):
   return dst_format or OBJECT_BASED
 
 
+def _same_files(source, dst, dst_fmt) -> bool:
+  """Whether output `dst` is the source itself (the same files, under any path or link)."""
+  mine = dst if dst_fmt == KERAS_H5 else dst + ".index"
+  theirs = source.location if source.format == KERAS_H5 else source.location + ".index"
+  try:
+    return os.path.samefile(mine, theirs)
+  except OSError:
+    return False
+
+
 def _check_output(source, dst, dst_fmt, overwrite):
+  if _same_files(source, dst, dst_fmt):
+    raise _errors.ArgumentError(
+        f"Output {dst!r} is the source {source.location!r} itself; converting onto it would destroy the "
+        f"original. Choose another output path. Nothing was written.")
   if source.format == dst_fmt:
     raise _errors.CheckpointFormatError(
         f"{source.location!r} is already {dst_fmt}; convert_checkpoint converts between formats. Copy the "
@@ -511,6 +526,9 @@ def convert_checkpoint(src,
       `src_format`, is truncated, or source and output formats are the same.
     MappingError: the source's keys do not fill the model's weights one-to-one; lists every problem.
     OutputExistsError: the output exists and `overwrite` is False.
+    ArgumentError: the output is the source itself.
+    OutputBusyError: another process is writing the same output.
+    StorageError: the operating system refused a write (no permission, read-only or full disk, I/O error).
   """
   start = time.perf_counter()
   dst = os.path.expanduser(os.fspath(dst))
@@ -526,7 +544,10 @@ def convert_checkpoint(src,
     used = {t.src_key for t in plan.report.tensors}
     plan.report.sliced = [k for k in bundle.sliced_keys if k in used]
   if not dry_run:
-    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    _WRITERS[dst_fmt](plan, progress)
+    with _durable.storage_errors(dst, "create the output directory of"):
+      os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+    with _durable.writer_lock(dst):
+      _check_output(source, dst, dst_fmt, overwrite)  # Again, now that no other writer can come between.
+      _WRITERS[dst_fmt](plan, progress)
   plan.report.seconds = time.perf_counter() - start
   return plan.report

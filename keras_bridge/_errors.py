@@ -35,3 +35,18 @@ class OutputExistsError(Error, FileExistsError):
 
 class ArgumentError(Error, ValueError):
   """An argument is not one of the accepted choices, or does not fit the others (sizes, shapes, names)."""
+
+
+class OutputBusyError(Error, BlockingIOError):
+  """Another live process is writing the same output (it holds the output's lock file)."""
+
+
+class StorageError(Error, OSError):
+  """The operating system refused a read or write: no permission, a read-only or full disk, an I/O error."""
+
+  @classmethod
+  def from_os_error(cls, error: OSError, path: str = "", action: str = "write") -> "StorageError":
+    """The one-line `StorageError` for `error` (what happened to which file, and the fix)."""
+    from keras_bridge import _durable  # pylint: disable=g-import-not-at-top  (it imports this module)
+
+    return _durable.storage_error(error, error.filename or path, action) or cls(f"Cannot {action} {path!r}: {error}")

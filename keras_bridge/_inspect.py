@@ -119,18 +119,24 @@ def inspect_checkpoint(path) -> CheckpointInfo:
 
   Raises:
     CheckpointNotFoundError: nothing at `path`.
-    CheckpointFormatError: not a checkpoint or HDF5 file, or unreadable.
+    CheckpointFormatError: not a checkpoint or HDF5 file, or unreadable, or a data shard shorter than its
+      index says (truncated).
   """
   fmt, location, bundle = _convert.open_path(path)
   info = CheckpointInfo(path=str(path), location=location, format=fmt)
   if fmt == _keras_h5.KERAS_H5:
-    with h5py.File(location, "r") as f:
-      for key, (shape, dtype) in _keras_h5.h5_datasets(location).items():
-        parent = f[key].parent
-        layer = parent.attrs.get("name") if parent.name.endswith("/vars") else None
-        info.tensors.append(TensorInfo(key, shape, dtype, _nbytes(shape, dtype, lambda k=key: f[k][()]),
-                                       layer=layer))
+    datasets = _keras_h5.h5_datasets(location)
+    try:
+      with h5py.File(location, "r") as f:
+        for key, (shape, dtype) in datasets.items():
+          parent = f[key].parent
+          layer = parent.attrs.get("name") if parent.name.endswith("/vars") else None
+          info.tensors.append(TensorInfo(key, shape, dtype, _nbytes(shape, dtype, lambda k=key: f[k][()]),
+                                         layer=layer))
+    except (OSError, KeyError) as e:
+      raise _bundle.read_error(location, "the datasets", e) from e
     return info
+  bundle.check_extents()
   objects = _object_paths(bundle) if fmt == _bundle.OBJECT_BASED else {}
   for key, (shape, dtype) in bundle.specs.items():
     info.tensors.append(TensorInfo(key, shape, dtype, _nbytes(shape, dtype, lambda k=key: bundle.read_numpy(k)),

@@ -13,6 +13,7 @@ from typing import Dict, List, Tuple
 import h5py
 
 from keras_bridge import _bundle
+from keras_bridge import _durable
 from keras_bridge import _errors
 from keras_bridge import _format_names
 from keras_bridge import _keras_private
@@ -84,26 +85,34 @@ def h5_datasets(path) -> Dict[str, Tuple[Tuple[int, ...], str]]:
 
 
 def write_h5(path, model, values, progress):
-  """Writes `model`'s `.weights.h5` layout to `path` with `values` (`{id(var): read}`) substituted."""
+  """Writes `model`'s `.weights.h5` layout to `path` with `values` (`{id(var): read}`) substituted.
+
+  The file is written under a temporary name, synced and renamed into place, holding `path`'s lock; the
+  temporary files of killed writers in the directory are removed first (`keras_bridge._durable`).
+  """
   directory = os.path.dirname(os.path.abspath(path))
-  tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{uuid.uuid4().hex}{H5_SUFFIX}")
-  count = [0]
+  with _durable.writer_lock(path), _durable.storage_errors(path, "write the weights file"):
+    _bundle.recover(directory)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{uuid.uuid4().hex}{H5_SUFFIX}")
+    count = [0]
 
-  def counted(read, name):
-    def run():
-      count[0] += 1
-      value = read()
-      _bundle.report_progress(progress, count[0], len(values), name, value.nbytes)
-      return value
-    return run
+    def counted(read, name):
+      def run():
+        count[0] += 1
+        value = read()
+        _bundle.report_progress(progress, count[0], len(values), name, value.nbytes)
+        return value
+      return run
 
-  try:
-    store = _keras_private.StreamingH5Store(tmp, {i: counted(read, name) for i, (name, read) in values.items()})
     try:
-      _keras_private.save_state(model, store)
+      store = _keras_private.StreamingH5Store(tmp, {i: counted(read, name) for i, (name, read) in values.items()})
+      try:
+        _keras_private.save_state(model, store)
+      finally:
+        store.close()
+      with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+      os.replace(tmp, path)
     finally:
-      store.close()
-    os.replace(tmp, path)
-  finally:
-    if os.path.exists(tmp):
-      os.remove(tmp)
+      if os.path.exists(tmp):
+        os.remove(tmp)

@@ -3,7 +3,8 @@
 A bundle's `.index` file is a table of `key -> BundleEntryProto` records (`"" -> BundleHeaderProto` first) that
 know nothing of the bytes around them. TensorFlow has no Python writer for it, so the copy path of
 `convert_checkpoint` reads and writes it here, in its simplest form: no compression, one data block, every
-record a restart point, the block trailers checksummed with the masked CRC-32C that LevelDB uses.
+record a restart point, the block trailers checksummed with the masked CRC-32C that LevelDB uses
+(`google-crc32c`), and checked on reading.
 `MergeV2Checkpoints` then reads such a table with TensorFlow's own reader.
 
 Malformed input raises `ValueError` (or `IndexError` / `struct.error` for a cut-off block); callers turn it into
@@ -13,28 +14,19 @@ a `CheckpointFormatError` that names the file.
 import struct
 from typing import List, Tuple
 
+import google_crc32c
+
 _TABLE_MAGIC = 0xdb4775248b80fb57  # The last 8 bytes of every LevelDB/TensorFlow table.
 _FOOTER_BYTES = 48
 
 
-def _crc32c_table():
-  table = []
-  for i in range(256):
-    for _ in range(8):
-      i = (i >> 1) ^ (0x82F63B78 if i & 1 else 0)
-    table.append(i)
-  return table
+def masked_crc32c(data) -> int:
+  """The CRC-32C of `data`, masked as LevelDB and TensorFlow's bundles store it."""
+  return mask(google_crc32c.value(bytes(data)))
 
 
-_CRC32C = _crc32c_table()
-
-
-def _masked_crc32c(data: bytes) -> int:
-  """The CRC-32C of `data`, masked as LevelDB stores it in block trailers."""
-  crc = 0xFFFFFFFF
-  for byte in data:
-    crc = _CRC32C[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-  crc ^= 0xFFFFFFFF
+def mask(crc: int) -> int:
+  """LevelDB's mask of a CRC-32C (a CRC of data that holds CRCs is then not trivially zero)."""
   return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
@@ -61,8 +53,13 @@ def _block_entries(table: bytes, handle: bytes) -> List[Tuple[bytes, bytes]]:
   """The `(key, value)` records of the block at `handle` (offset and size varints)."""
   offset, pos = _read_varint(handle, 0)
   size, _ = _read_varint(handle, pos)
+  if offset + size + 5 > len(table):
+    raise ValueError(f"block at {offset} ({size} bytes) lies beyond the end of the table ({len(table)} bytes)")
   if table[offset + size] != 0:  # The trailer's compression type; TensorFlow writes bundles uncompressed.
     raise ValueError(f"compressed block (type {table[offset + size]})")
+  (stored,) = struct.unpack_from("<I", table, offset + size + 1)
+  if stored != masked_crc32c(table[offset:offset + size + 1]):
+    raise ValueError(f"block at {offset} ({size} bytes) fails its CRC-32C check")
   block = table[offset:offset + size]
   (restarts,) = struct.unpack_from("<I", block, size - 4)
   end, pos, key, out = size - 4 - 4 * restarts, 0, b"", []
@@ -104,7 +101,7 @@ def write_table(path: str, entries: List[Tuple[bytes, bytes]]) -> None:
 
   def add(block):
     handle = _varint(len(out)) + _varint(len(block))
-    out.extend(block + b"\0" + struct.pack("<I", _masked_crc32c(block + b"\0")))  # Type 0: uncompressed.
+    out.extend(block + b"\0" + struct.pack("<I", masked_crc32c(block + b"\0")))  # Type 0: uncompressed.
     return handle
 
   data = add(_table_block(entries))

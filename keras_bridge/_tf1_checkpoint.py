@@ -33,6 +33,7 @@ import numpy as np
 
 from keras_bridge import _bundle
 from keras_bridge import _distributed
+from keras_bridge import _durable
 from keras_bridge import _errors
 from keras_bridge import _mapping
 from keras_bridge import _naming
@@ -199,6 +200,8 @@ def save_tf1_checkpoint(model,
     OutputExistsError: the checkpoint's files exist and `overwrite` is False.
     MappingError: two weights (or a weight and an `extra` key) get the same TF1 key.
     CheckpointFormatError: `path` is an existing directory.
+    OutputBusyError: another process is writing the same prefix.
+    StorageError: the operating system refused a write (no permission, read-only or full disk, I/O error).
 
   Example:
 
@@ -247,14 +250,15 @@ def save_tf1_checkpoint(model,
         f"Build the model first (call it on an input, or give it an Input).")
   _bundle.check_unique_keys(sources, "values", "Change `rules` or the `extra` keys")
   strategy = _distributed.model_strategy(model)
-  existing = _bundle.bundle_files(prefix)
-  if existing and not overwrite and _distributed.is_chief(strategy):
-    raise _errors.OutputExistsError(
-        f"Checkpoint {prefix!r} exists ({', '.join(repr(e) for e in existing)}); pass overwrite=True to "
-        f"replace it, or choose another path. Nothing was written.")
-
-  os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-  items = [(key, lambda v=value: v, 0) for key, value in sorted(tensors.items())]
+  with _durable.storage_errors(prefix, "create the directory of"):
+    os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
   with _distributed.write_location(prefix, strategy) as target:
-    _bundle.write_bundle(target, items, one_batch=True, record_state=True)
+    with _durable.writer_lock(target):
+      existing = _bundle.bundle_files(target)
+      if existing and not overwrite and _distributed.is_chief(strategy):
+        raise _errors.OutputExistsError(
+            f"Checkpoint {prefix!r} exists ({', '.join(repr(e) for e in existing)}); pass overwrite=True to "
+            f"replace it, or choose another path. Nothing was written.")
+      items = [(key, lambda v=value: v, 0) for key, value in sorted(tensors.items())]
+      _bundle.write_bundle(target, items, one_batch=True, record_state=True)
   return prefix

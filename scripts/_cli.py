@@ -108,6 +108,9 @@ def _handle_errors(main: Callable):
       # Bad input files are the user's to fix: the message says how; a traceback would only hide it.
       sys.stderr.write(f"{_program(argv[0])}: error: {e}\n")
       return 2
+    except OSError as e:  # The script's own files (--json, ...): the same one line as the library's StorageError.
+      sys.stderr.write(f"{_program(argv[0])}: error: {keras_bridge.StorageError.from_os_error(e)}\n")
+      return 2
 
   return wrapped
 

@@ -22,6 +22,8 @@ _NOISE_DIM = flags.DEFINE_integer("noise_dim", 2, "Dimensions of the generator's
 _HIDDEN_UNITS = flags.DEFINE_integer("hidden_units", 16, "Units of each network's hidden layer.", lower_bound=1)
 _D_LEARNING_RATE = flags.DEFINE_float("d_learning_rate", 0.05, "Discriminator learning rate.")
 _G_LEARNING_RATE = flags.DEFINE_float("g_learning_rate", 0.05, "Generator learning rate.")
+_SAVE_EVERY = flags.DEFINE_integer("save_every", 0, "Also write a checkpoint every this many steps (0: only at "
+                                   "the end); a --checkpoint_dir that holds one is resumed.", lower_bound=0)
 
 for _name in ("batch_size", "seed", "checkpoint_dir", "logdir", "progress", "overwrite"):
   flags.declare_key_flag(_name)
@@ -43,7 +45,8 @@ def main(argv):
                               noise_dim=_NOISE_DIM.value, hidden_units=_HIDDEN_UNITS.value,
                               d_learning_rate=_D_LEARNING_RATE.value, g_learning_rate=_G_LEARNING_RATE.value,
                               seed=_cli.SEED.value, logdir=_cli.run_logdir(_cli.LOGDIR.value, "gan"),
-                              progress=_cli.show_progress(_cli.PROGRESS.value), overwrite=_cli.OVERWRITE.value)
+                              progress=_cli.show_progress(_cli.PROGRESS.value), overwrite=_cli.OVERWRITE.value,
+                              save_every=_SAVE_EVERY.value)
   print(result.table())
   return 0
 

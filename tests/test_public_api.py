@@ -7,8 +7,8 @@ import tf1_reference
 def test_keras_bridge_all_is_pinned():
   assert sorted(keras_bridge.__all__) == sorted([
       "Error", "CheckpointFormatError", "CheckpointNotFoundError", "MappingError", "OptimizerStateError",
-      "OutputExistsError", "ArgumentError", "canonical_weights", "DEFAULT_RULES", "build_mapping", "MappingReport",
-      "Match",
+      "OutputExistsError", "ArgumentError", "OutputBusyError", "StorageError", "canonical_weights", "DEFAULT_RULES",
+      "build_mapping", "MappingReport", "Match",
       "resolve_checkpoint", "checkpoint_format", "read_variables", "load_tf1_checkpoint", "save_tf1_checkpoint",
       "convert_checkpoint", "ConversionReport", "detect_format", "FORMATS", "inspect_checkpoint", "CheckpointInfo",
       "diff_checkpoints", "CheckpointDiff", "load_tf1_training_state", "save_tf1_training_state",
@@ -61,5 +61,5 @@ def test_every_exported_name_resolves():
 def test_one_error_base():
   """abseil style: every keras_bridge error derives from keras_bridge.Error."""
   for name in ("CheckpointFormatError", "CheckpointNotFoundError", "MappingError", "OptimizerStateError",
-               "OutputExistsError", "ArgumentError"):
+               "OutputExistsError", "ArgumentError", "OutputBusyError", "StorageError"):
     assert issubclass(getattr(keras_bridge, name), keras_bridge.Error)

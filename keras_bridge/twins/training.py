@@ -11,14 +11,20 @@ and, given a `logdir`, TensorBoard summaries under the tags every run shares (`L
 - `train_gan`: 003's GAN: two scopes, two optimizers, two `var_list`s, on the reference's toy distribution.
 """
 
+import contextlib
 import dataclasses
+import glob
+import itertools
 import os
+import re
 from typing import List, Optional, Sequence, Tuple
 
 from absl import logging
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge import _bundle
+from keras_bridge import _durable
 from keras_bridge import _errors
 from keras_bridge import _tables
 from keras_bridge import _tf1_checkpoint
@@ -125,7 +131,27 @@ def load_latest(sess, saver, checkpoint_dir: str) -> Optional[str]:
         f"Cannot resume from {path}: it does not match the model being trained ({'; '.join(problems)}). Pass "
         "another --checkpoint_dir, or the flags (--hidden_sizes, --dataset) the checkpoint was trained with.")
   saver.restore(sess, path)
+  # The Saver forgets its earlier checkpoints when the process ends; without them max_to_keep stops working.
+  saver.recover_last_checkpoints([os.path.join(checkpoint_dir, os.path.basename(p))
+                                  for p in state.all_model_checkpoint_paths])
   return path
+
+
+@contextlib.contextmanager
+def _run_directory(checkpoint_dir: str, prefix: str):
+  """Holds `prefix`'s writer lock and cleans what a killed run left in `checkpoint_dir`; OS errors as one line.
+
+  A killed `Saver` leaves `<prefix>-N_temp/` directories, `*.tempstate*` files and data files whose index was
+  never written; none is named by the state file, so none is a checkpoint.
+  """
+  with _durable.storage_errors(checkpoint_dir, "write the checkpoints in"):
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    with _durable.writer_lock(prefix):
+      _bundle.recover(checkpoint_dir)
+      for data in glob.glob(glob.escape(prefix) + "-*.data-?????-of-?????"):
+        if not os.path.exists(data[:data.rindex(".data-")] + ".index"):
+          os.remove(data)
+      yield
 
 
 def evaluate(sess, net: _dnn.DNNGraph, x: np.ndarray, y: np.ndarray, summary_op=None):
@@ -169,14 +195,13 @@ def train_dnn(data: datasets.Dataset,
   net = _dnn.build_dnn(data.n_inputs, data.n_classes, hidden_sizes, learning_rate=learning_rate,
                        global_step=True, seed=seed)
   summary_op = add_summaries(net)
-  os.makedirs(checkpoint_dir, exist_ok=True)
   prefix = os.path.join(checkpoint_dir, "model")
   steps_per_epoch = -(-len(data.x_train) // batch_size)
-  with net.graph.as_default():  # FileWriter refuses eager mode, TF2's default.
-    writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None
-  history = []
-  try:
-    with v1.Session(graph=net.graph) as sess:
+  history, writer = [], None
+  with _run_directory(checkpoint_dir, prefix), v1.Session(graph=net.graph) as sess:
+    try:
+      with net.graph.as_default():  # FileWriter refuses eager mode, TF2's default.
+        writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None
       sess.run(net.init)
       resumed_from = load_latest(sess, net.saver, checkpoint_dir)
       step = int(sess.run(net.global_step))
@@ -186,9 +211,12 @@ def train_dnn(data: datasets.Dataset,
       bar = Progress(max(epochs - first_epoch, 0), progress, unit_name="epoch")
       last_saved = None
       for epoch in range(first_epoch, epochs):
-        # Seeded per epoch, so a resumed run shuffles as the uninterrupted one would have.
+        # Seeded per epoch, so a resumed run shuffles as the uninterrupted one would have, and skips the batches
+        # of a partly done epoch that the checkpoint already holds: the resumed run is bit-equal to it.
         rng = np.random.default_rng([seed, epoch])
-        for x_batch, y_batch in datasets.batches(data.x_train, data.y_train, batch_size, rng):
+        done = step - epoch * steps_per_epoch if epoch == first_epoch else 0
+        for x_batch, y_batch in itertools.islice(datasets.batches(data.x_train, data.y_train, batch_size, rng),
+                                                 done, None):
           sess.run(net.training_op, feed_dict={net.X: x_batch, net.y: y_batch})
           step += 1  # training_op increments global_step by one.
           if step % save_every == 0:
@@ -206,9 +234,9 @@ def train_dnn(data: datasets.Dataset,
         loss, accuracy, _ = evaluate(sess, net, data.x_test, data.y_test)
       else:
         _, loss, accuracy = history[-1]
-  finally:
-    if writer:
-      writer.close()
+    finally:
+      if writer:
+        writer.close()
   return TrainResult(checkpoint=last_saved, global_step=step, test_loss=loss, test_accuracy=accuracy,
                      resumed_from=resumed_from, epochs_run=len(history), history=history, logdir=logdir)
 
@@ -418,7 +446,8 @@ def train_gan(checkpoint_dir: str,
               seed: int = 42,
               logdir: Optional[str] = None,
               progress: bool = False,
-              overwrite: bool = False) -> GanResult:
+              overwrite: bool = False,
+              save_every: int = 0) -> GanResult:
   """Builds `tf1_reference.gan.build_gan`, trains it on the toy distribution, and saves it.
 
   Args:
@@ -434,6 +463,9 @@ def train_gan(checkpoint_dir: str,
     logdir: TensorBoard run directory; None writes no logs.
     progress: show a progress bar over the steps.
     overwrite: allow a non-empty `checkpoint_dir`.
+    save_every: also save `model-<step>` every this many steps (0: only at the end). A directory whose
+      state file names a `model-<step>` checkpoint is resumed from it (unless `overwrite`), bit-equal to an
+      uninterrupted run.
 
   Returns:
     A `GanResult`.
@@ -441,7 +473,10 @@ def train_gan(checkpoint_dir: str,
   Raises:
     keras_bridge.OutputExistsError: `checkpoint_dir` is not empty and `overwrite` is False.
   """
-  if os.path.isdir(checkpoint_dir) and os.listdir(checkpoint_dir) and not overwrite:
+  prefix = os.path.join(checkpoint_dir, "model")
+  state = v1.train.get_checkpoint_state(checkpoint_dir) if os.path.isdir(checkpoint_dir) else None
+  resume = re.fullmatch(r"model-(\d+)", os.path.basename(state.model_checkpoint_path)) if state else None
+  if os.path.isdir(checkpoint_dir) and os.listdir(checkpoint_dir) and not (overwrite or resume):
     raise _errors.OutputExistsError(f"Output directory {checkpoint_dir!r} is not empty. Pass --overwrite to save "
                                     "the GAN there anyway, or choose another --checkpoint_dir.")
   net = _gan.build_gan(data_dim=data_dim, noise_dim=noise_dim, hidden_units=hidden_units,
@@ -450,30 +485,43 @@ def train_gan(checkpoint_dir: str,
     summary_op = v1.summary.merge([v1.summary.scalar("gan/d_loss", net.d_loss),
                                    v1.summary.scalar("gan/g_loss", net.g_loss),
                                    v1.summary.histogram("gan/generated", net.g_sample)])
-    writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None
-  rng = np.random.default_rng(seed)
-  eval_z = rng.uniform(-1.0, 1.0, size=(_EVAL_SAMPLES, noise_dim)).astype(np.float32)
+  # Every draw is a function of (seed, step), so a run resumed from `model-N` draws what the uninterrupted
+  # run drew at step N + 1 and after: its weights end bit-equal.
+  eval_z = np.random.default_rng([seed, 0]).uniform(-1.0, 1.0, size=(_EVAL_SAMPLES, noise_dim)).astype(np.float32)
   log_every = max(steps // 50, 1)
-  try:
-    with v1.Session(graph=net.graph) as sess:
+  saved, writer = None, None
+  with _run_directory(checkpoint_dir, prefix), v1.Session(graph=net.graph) as sess:
+    try:
+      with net.graph.as_default():
+        writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None
       sess.run(net.init)
       before = sess.run(net.g_sample, {net.z: eval_z})
+      first = 0
+      if resume and not overwrite and int(resume.group(1)) <= steps:
+        saved = load_latest(sess, net.saver, checkpoint_dir)
+        first = int(resume.group(1))
+        logging.info("Resumed from %s at step %d.", saved, first)
       bar = Progress(steps, progress)
-      for step in range(1, steps + 1):
-        x, z = _gan.sample_batch(rng, batch_size, data_dim, noise_dim)
+      feed = {net.x_real: _gan.sample_batch(np.random.default_rng([seed, 1]), batch_size, data_dim, noise_dim)[0],
+              net.z: eval_z[:batch_size]}
+      d_loss, g_loss = sess.run([net.d_loss, net.g_loss], feed)
+      for step in range(first + 1, steps + 1):
+        x, z = _gan.sample_batch(np.random.default_rng([seed, step]), batch_size, data_dim, noise_dim)
         feed = {net.x_real: x, net.z: z}
         _, d_loss = sess.run([net.train_discriminator, net.d_loss], feed)
         _, g_loss = sess.run([net.train_generator, net.g_loss], feed)
+        if save_every and step % save_every == 0 and step != steps:
+          saved = net.saver.save(sess, prefix, global_step=step)
         if step % log_every == 0 or step == steps:
           if writer:
             writer.add_summary(sess.run(summary_op, feed), step)
           bar.update(step, [("d_loss", d_loss), ("g_loss", g_loss)])
       after = sess.run(net.g_sample, {net.z: eval_z})
-      os.makedirs(checkpoint_dir, exist_ok=True)
-      saved = net.saver.save(sess, os.path.join(checkpoint_dir, "model"), global_step=steps)
-  finally:
-    if writer:
-      writer.close()
+      if saved is None or not saved.endswith(f"-{steps}"):
+        saved = net.saver.save(sess, prefix, global_step=steps)
+    finally:
+      if writer:
+        writer.close()
   return GanResult(checkpoint=saved, steps=steps, d_loss=float(d_loss), g_loss=float(g_loss),
                    sample_mean=(float(before.mean()), float(after.mean())),
                    sample_std=(float(before.std()), float(after.std())),
