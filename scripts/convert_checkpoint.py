@@ -43,7 +43,8 @@ def main(argv):
     problems += size_problems
   problems += ["--src is required." if not _SRC.value else "", "--dst is required." if not _DST.value else ""]
   _cli.require(problems)
-  from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
 
   report, sizes = checkpoints.convert(_SRC.value, _DST.value, kind=_cli.MODEL.value, src_format=_SRC_FORMAT.value,
                                       dst_format=_DST_FORMAT.value, rules=rules, overwrite=_cli.OVERWRITE.value,

@@ -65,7 +65,8 @@ def main(argv):
                 "--out_dir is required: where to write the imported model." if not _OUT_DIR.value else ""])
   feeds = _pairs(_FEEDS.value, "feeds")
   rates = _pairs(_DROPOUT_RATES.value, "dropout_rates")
-  from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge import importer  # pylint: disable=g-import-not-at-top
   result, verification, paths = importer.import_to_directory(
       _cli.CHECKPOINT.value, _OUT_DIR.value, meta=_META.value, inputs=_INPUTS.value, outputs=_OUTPUTS.value,
       feeds=feeds, dropout_rates=rates, overwrite=_cli.OVERWRITE.value)

@@ -17,7 +17,8 @@ _JSON = flags.DEFINE_string("report_json", None, "Also write the table as JSON t
 
 def main(argv):
   _cli.no_positional_args(argv)
-  from keras_bridge.twins import seed_examples  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import seed_examples  # pylint: disable=g-import-not-at-top
 
   rows = seed_examples.reproduce(_ONLY.value)
   if _JSON.value:

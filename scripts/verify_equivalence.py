@@ -31,8 +31,9 @@ def main(argv):
       if not _cli.CHECKPOINT.value else "",
       f"--tolerance must be non-negative. Received: --tolerance={_TOLERANCE.value}"
       if _TOLERANCE.value < 0 else ""])
-  from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
-  from keras_bridge.twins import verification  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
+    from keras_bridge.twins import verification  # pylint: disable=g-import-not-at-top
 
   if _cli.MODEL.value == "gan":
     result = verification.verify_gan(_cli.CHECKPOINT.value)
