@@ -6,7 +6,7 @@ Keras layer it became, then the verification), after checking the model against 
 same probe inputs. Ops without a Keras equivalent: exit 2, one line per node.
 
 Examples:
-  python -m scripts.import_graph --checkpoint=runs/migrate/tf1 --out_dir=runs/imported
+  python -m scripts.import_graph --checkpoint=runs/migrate/tf1_transfer --out_dir=runs/imported
   python -m scripts.import_graph --checkpoint=model.ckpt-1000 --feeds=keep_prob:0=1.0,training:0=false \\
       --outputs=logits/BiasAdd:0 --out_dir=out
 

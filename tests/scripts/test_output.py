@@ -1,5 +1,8 @@
 """What a new user sees (issue 12): the main job and the scripts print only their own output.
 
+The README's main job itself runs in tests/test_docs.py (`test_documented_commands_run_as_written`), which
+asserts the same of it.
+
 TensorFlow's start-up lines, its Python logging and the TFLite converter's chatter stay off the terminal on a CPU
 machine whatever the environment says; tables fit 100 columns; progress bars say what they count; a closed pipe
 ends quietly; absl's `-v 0` brings TensorFlow's logging back.
@@ -7,7 +10,6 @@ ends quietly; absl's `-v 0` brings TensorFlow's logging back.
 
 import io
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -23,39 +25,8 @@ from tests.scripts.conftest import run_script
 NOISE = re.compile(r"I0000|W0000|E0000|WARNING:tensorflow|INFO:tensorflow|cuInit|Traceback|Warning:")
 
 
-def _main_job_command() -> str:
-  """The README's main job command, from the README itself: the part after the install."""
-  readme = (pathlib.Path(REPO) / "README.md").read_text(encoding="utf-8")
-  (command,) = [line for line in re.findall(r"```bash\n(.*?)```", readme, re.S)[0].splitlines() if line.strip()]
-  assert "pip install -e ." in command, command
-  return command.split("&&")[-1].strip()
-
-
 def _noise(text):
   return [line for line in text.splitlines() if NOISE.search(line)]
-
-
-@pytest.mark.slow
-def test_readme_main_job_prints_only_its_own_output(tmp_path):
-  """README "Main job", run as written (after the install) in a fresh directory, with TensorFlow's log level set
-  to show everything and no CI variable: no TF log line, no warning, no traceback; every line fits 100 columns;
-  the migration plot is written beside the histogram."""
-  command = _main_job_command()
-  assert command == "python -m scripts.migrate"
-  env = {k: v for k, v in os.environ.items() if k != "CI"}
-  env.update(TF_CPP_MIN_LOG_LEVEL="0", PYTHONPATH=REPO,
-             PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""))
-  proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
-                        timeout=300, check=False)
-  output = proc.stdout + proc.stderr
-  assert proc.returncode == 0, output
-  assert _noise(output) == []
-  assert proc.stderr == ""
-  assert [line for line in output.splitlines() if len(line) > 100] == []
-  assert "Keras training: 3/3 epochs" in proc.stdout
-  plots = tmp_path / "runs" / "migrate" / "plots"
-  assert sorted(os.listdir(plots)) == ["hidden1_kernel_hist.png", "migration.png"]
-  assert (plots / "migration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.slow
