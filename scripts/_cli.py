@@ -19,8 +19,8 @@ from absl import app
 from absl import flags
 
 import keras_bridge
-from keras_bridge import _quiet
 from keras_bridge.twins import datasets
+from keras_bridge.twins import quiet
 
 #: Where train_tf1 writes its checkpoints by default, and so where transfer_tf1 reads them.
 TRAIN_TF1_DIR = os.path.join("runs", "train_tf1")
@@ -136,7 +136,7 @@ def _handle_errors(main: Callable, command: str):
   def wrapped(argv):
     # An explicit -v 0 (or more) keeps TensorFlow's logging; otherwise the script prints only its own output.
     verbosity = flags.FLAGS["verbosity"]
-    _quiet.enable(verbose=bool(verbosity.present) and verbosity.value >= 0)
+    quiet.enable(verbose=bool(verbosity.present) and verbosity.value >= 0)
     try:
       status = main(argv)
       sys.stdout.flush()
@@ -156,8 +156,8 @@ def _handle_errors(main: Callable, command: str):
 
 
 def tensorflow_quietly():
-  """A `with` block for a script's heavy imports: TensorFlow's start-up lines are held back (see `_quiet`)."""
-  return _quiet.tensorflow_imported()
+  """A `with` block for a script's heavy imports: TensorFlow's start-up lines are held back (`twins.quiet`)."""
+  return quiet.tensorflow_imported()
 
 
 def run(main: Callable):
