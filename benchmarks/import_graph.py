@@ -6,9 +6,10 @@ generates and executes the model's source and loads the weights. Target: at most
 side by side in one process, median of --repeats runs.
 
     python benchmarks/import_graph.py                       # 50 conv layers, 3 runs
-    python benchmarks/import_graph.py --layers=10 --repeats=1 --results_json=/tmp/import.json   # smoke run
+    python benchmarks/import_graph.py --layers=10 --repeats=1   # smoke run
 
-Prints a table and writes JSON (default: runs/benchmarks/import_graph.json).
+Prints a table and writes JSON (default: runs/benchmarks/import_graph.json; --update_committed: over the
+committed benchmarks/results/import_graph.json).
 """
 
 import json
@@ -23,7 +24,11 @@ from absl import flags
 
 _LAYERS = flags.DEFINE_integer("layers", 50, "Convolution layers of the synthetic CNN.")
 _REPEATS = flags.DEFINE_integer("repeats", 3, "Runs of each method; the table gives the median.")
-_RESULTS = flags.DEFINE_string("results_json", "runs/benchmarks/import_graph.json", "Where to write the JSON.")
+_RESULTS = flags.DEFINE_string("results_json", None, "Where to write the JSON; default: "
+                               "runs/benchmarks/import_graph.json, or the committed "
+                               "benchmarks/results/import_graph.json with --update_committed.")
+_UPDATE_COMMITTED = flags.DEFINE_bool("update_committed", False, "Write the JSON over the committed results in "
+                                      "benchmarks/results/.")
 
 
 def build_cnn(directory, layers):
@@ -96,8 +101,12 @@ def main(argv):
     print(f"{name:<30}  {seconds:>8.2f}  {ratio:>10.2f}")
   ratio = rows[1][2]
   print(f"target <= 3x: {'met' if ratio <= 3 else 'MISSED'} ({ratio:.2f}x)")
-  os.makedirs(os.path.dirname(os.path.abspath(_RESULTS.value)), exist_ok=True)
-  with open(_RESULTS.value, "w", encoding="utf-8") as f:
+  json_path = _RESULTS.value or (
+      os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "import_graph.json")
+      if _UPDATE_COMMITTED.value else os.path.join("runs", "benchmarks", "import_graph.json"))
+  os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+  print(f"Results: {json_path}")
+  with open(json_path, "w", encoding="utf-8") as f:
     json.dump({"layers": _LAYERS.value, "repeats": _REPEATS.value, "keras_layers": len(result.model.layers) - 1,
                "max_diff": check.max_diff, "seconds": {k: v for k, v in times.items()},
                "median_seconds": {n: s for n, s, _ in rows}, "ratio": ratio, "target": 3.0,

@@ -301,7 +301,8 @@ def open_source(path, model, *, src_format=None, rules=(), include=(), exclude=(
   fmt, location, bundle = open_path(path)
   if src_format is not None and fmt != src_format:
     raise _errors.CheckpointFormatError(
-        f"{location!r} is a {fmt} {'file' if fmt == KERAS_H5 else 'checkpoint'}, but src_format={src_format!r} "
+        f"{location!r} is {'an' if fmt[0] in 'aeiou' else 'a'} {fmt} "
+        f"{'file' if fmt == KERAS_H5 else 'checkpoint'}, but src_format={src_format!r} "
         f"was given. Pass src_format={fmt!r} (--src_format={fmt}), or leave src_format out to detect it." +
         (" To load a name-based checkpoint into a model, use load_tf1_checkpoint." if fmt == NAME_BASED else
          " To restore it into a model, use tf.train.Checkpoint(model=model).read(prefix)."

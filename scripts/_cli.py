@@ -3,7 +3,7 @@
 Only plumbing lives here; the work is in the library (`keras_bridge`, `keras_bridge.twins`). Flags used by
 several scripts are defined here once, because every script module is imported into the same process by the
 tests, and absl refuses a flag name defined by two modules. Each script marks the ones it uses with
-`flags.declare_key_flag`, so `--helpshort` lists them.
+`flags.declare_key_flag`, so its `--help` lists them (and only the flags it uses).
 
 Nothing here imports TensorFlow or Keras: a script's flags and `--help` load neither.
 """
@@ -12,6 +12,7 @@ import functools
 import os
 import re
 import sys
+import textwrap
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
 
 from absl import app
@@ -19,6 +20,7 @@ from absl import flags
 
 import keras_bridge
 from keras_bridge.twins import datasets
+from keras_bridge.twins import quiet
 
 #: Where train_tf1 writes its checkpoints by default, and so where transfer_tf1 reads them.
 TRAIN_TF1_DIR = os.path.join("runs", "train_tf1")
@@ -84,40 +86,102 @@ def no_positional_args(argv):
                          "(--name=value).", exitcode=2)
 
 
-def _program(argv0: str) -> str:
-  return os.path.basename(argv0) or "script"
+#: Arguments that ask for help; absl's own handlers would import nothing either, but exit 1 and show other modules'.
+_HELP_ARGS = ("-h", "-help", "--help", "-helpshort", "--helpshort", "-?")
+_HELPFULL_ARGS = ("-helpfull", "--helpfull")
+_WIDTH = 100
 
 
-def _parse_flags(argv):
-  # absl's own parser exits with status 1 and no program name; bad flags exit 2 here, as UsageError does.
+def command_name(module) -> str:
+  """How the user ran the script: `python -m scripts.<name>` from a clone, or the `tf1kb-<name>` entry point."""
+  if module.__name__ == "__main__":
+    spec = getattr(module, "__spec__", None)
+    return f"python -m {spec.name}" if spec else os.path.basename(sys.argv[0])
+  return os.path.basename(sys.argv[0]) or module.__name__
+
+
+def _flag_help(flag) -> str:
+  name = f"--[no]{flag.name}" if flag.boolean else f"--{flag.name}"
+  if flag.short_name:
+    name = f"-{flag.short_name},{name}"
+  text = textwrap.fill(f"{name}: {flag.help}", _WIDTH, initial_indent="  ", subsequent_indent="    ")
+  if flag.default is not None:
+    text += f"\n    (default: {flag.default_as_str})"
+  return text
+
+
+def help_text(module, command: str) -> str:
+  """The script's `--help`: its docstring (purpose and an example, in the command the user typed), its flags."""
+  doc = (module.__doc__ or "").strip()
+  if not command.startswith("python -m "):
+    doc = re.sub(r"python -m scripts\.\w+", command, doc)
+  key_flags = sorted(flags.FLAGS.get_key_flags_for_module(module), key=lambda f: f.name)
+  lines = [f"Usage: {command} [flags]", "", doc, "", "Flags:"]
+  lines += [_flag_help(flag) for flag in key_flags]
+  lines += ["", "-v 0 (--verbosity=0) shows TensorFlow's own logging; --helpfull lists absl's flags too."]
+  return "\n".join(lines) + "\n"
+
+
+def usage_error(command: str, message: str) -> int:
+  """Writes a usage error as `<command>: error: <message>` and a pointer to --help; returns exit status 2."""
+  sys.stderr.write(f"{command}: error: {message}\nRun '{command} --help' for the flags and an example.\n")
+  return 2
+
+
+def _parse_flags(argv, module):
+  """absl's parser, but --help exits 0 with the script's own help, and bad flags exit 2 with one line."""
+  command = command_name(module)
+  args = argv[1:argv.index("--")] if "--" in argv else argv[1:]
+  if any(a in _HELP_ARGS for a in args):
+    sys.stdout.write(help_text(module, command))
+    sys.exit(0)
+  if any(a in _HELPFULL_ARGS for a in args):
+    sys.stdout.write(help_text(module, command) + "\nAll flags:\n" + flags.FLAGS.get_help() + "\n")
+    sys.exit(0)
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    sys.stderr.write(f"{_program(argv[0])}: error: {e}\nPass --helpshort or --helpfull to see help on "
-                     "flags.\n")
-    sys.exit(2)
+    sys.exit(usage_error(command, str(e)))
 
 
-def _handle_errors(main: Callable):
+def _handle_errors(main: Callable, command: str):
 
   @functools.wraps(main)
   def wrapped(argv):
+    # An explicit -v 0 (or more) keeps TensorFlow's logging; otherwise the script prints only its own output.
+    verbosity = flags.FLAGS["verbosity"]
+    quiet.enable(verbose=bool(verbosity.present) and verbosity.value >= 0)
     try:
-      return main(argv)
+      status = main(argv)
+      sys.stdout.flush()
+      return status
+    except app.UsageError as e:
+      return usage_error(command, str(e))
     except keras_bridge.Error as e:
       # Bad input files are the user's to fix: the message says how; a traceback would only hide it.
-      sys.stderr.write(f"{_program(argv[0])}: error: {e}\n")
+      sys.stderr.write(f"{command}: error: {e}\n")
       return 2
+    except BrokenPipeError:
+      # The reader went away (`... | head -1`): stop quietly, and keep the exit-time flush from failing again.
+      os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+      return 1
     except OSError as e:  # The script's own files (--json, ...): the same one line as the library's StorageError.
-      sys.stderr.write(f"{_program(argv[0])}: error: {keras_bridge.StorageError.from_os_error(e)}\n")
+      sys.stderr.write(f"{command}: error: {keras_bridge.StorageError.from_os_error(e)}\n")
       return 2
 
   return wrapped
 
 
+def tensorflow_quietly():
+  """A `with` block for a script's heavy imports: TensorFlow's start-up lines are held back (`twins.quiet`)."""
+  return quiet.tensorflow_imported()
+
+
 def run(main: Callable):
-  """`app.run(main)` with exit status 2 and a one-message error for bad flags and bad input files."""
-  app.run(_handle_errors(main), flags_parser=_parse_flags)
+  """`app.run(main)` with the script's own --help (exit 0), exit status 2 and one line for bad input."""
+  module = sys.modules[main.__module__]
+  app.run(_handle_errors(main, command_name(module)),
+          flags_parser=functools.partial(_parse_flags, module=module))
 
 
 def run_logdir(logdir: Optional[str], run_name: str) -> Optional[str]:
@@ -181,7 +245,7 @@ def progress_bar(enabled: bool):
 
   def update(done, total, key, nbytes):
     del key, nbytes
-    bar = bars.setdefault(total, progress.Progress(total, True, unit_name="tensor"))
+    bar = bars.setdefault(total, progress.Progress(total, True, unit_name="tensor", label="tensors converted"))
     bar.update(done)
 
   return update

@@ -44,7 +44,8 @@ def main(argv):
   problems += ["--src is required." if not _SRC.value else "", "--dst is required." if not _DST.value else ""]
   _cli.require(problems)
   if _cli.user_model_requested():
-    from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+    with _cli.tensorflow_quietly():
+      from keras_bridge import importer  # pylint: disable=g-import-not-at-top
     user = importer.user_model(_SRC.value, model=_cli.MODEL.value, meta=_cli.META.value)
     report = importer.convert_user_model(
         _SRC.value, _DST.value, user, src_format=_SRC_FORMAT.value, dst_format=_DST_FORMAT.value,
@@ -55,7 +56,8 @@ def main(argv):
       print(report.mapping)
     print(report)
     return 0
-  from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
 
   report, sizes = checkpoints.convert(_SRC.value, _DST.value, kind=_cli.MODEL.value, src_format=_SRC_FORMAT.value,
                                       dst_format=_DST_FORMAT.value, rules=rules, overwrite=_cli.OVERWRITE.value,

@@ -38,7 +38,8 @@ def main(argv):
        for flag in (_D_LEARNING_RATE, _G_LEARNING_RATE) if flag.value <= 0] +
       [f"--data_dim must be between 1 and 4 (the toy data of 003). Received: --data_dim={_DATA_DIM.value}"
        if _DATA_DIM.value > 4 else ""])
-  from keras_bridge.twins import training  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import training  # pylint: disable=g-import-not-at-top
 
   result = training.train_gan(_cli.CHECKPOINT_DIR.value or DEFAULT_CHECKPOINT_DIR, steps=_STEPS.value,
                               batch_size=_cli.BATCH_SIZE.value, data_dim=_DATA_DIM.value,

@@ -6,7 +6,7 @@ Keras layer it became, then the verification), after checking the model against 
 same probe inputs. Ops without a Keras equivalent: exit 2, one line per node.
 
 Examples:
-  python -m scripts.import_graph --checkpoint=runs/migrate/tf1 --out_dir=runs/imported
+  python -m scripts.import_graph --checkpoint=runs/migrate/tf1_transfer --out_dir=runs/imported
   python -m scripts.import_graph --checkpoint=model.ckpt-1000 --feeds=keep_prob:0=1.0,training:0=false \\
       --outputs=logits/BiasAdd:0 --out_dir=out
 
@@ -64,7 +64,8 @@ def main(argv):
                 "--out_dir is required: where to write the imported model." if not _OUT_DIR.value else ""])
   feeds = _pairs(_FEEDS.value, "feeds")
   rates = _pairs(_DROPOUT_RATES.value, "dropout_rates")
-  from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge import importer  # pylint: disable=g-import-not-at-top
   result, verification, paths = importer.import_to_directory(
       _cli.CHECKPOINT.value, _OUT_DIR.value, meta=_cli.META.value, inputs=_INPUTS.value, outputs=_OUTPUTS.value,
       feeds=feeds, dropout_rates=rates, overwrite=_cli.OVERWRITE.value)

@@ -28,7 +28,8 @@ def main(argv):
   _cli.no_positional_args(argv)
   _cli.require(["--checkpoint is required: the checkpoint or .weights.h5 file to inspect."
                 if not _cli.CHECKPOINT.value else ""])
-  from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import checkpoints  # pylint: disable=g-import-not-at-top
 
   if _DIFF.value and _cli.user_model_requested():
     from keras_bridge import importer  # pylint: disable=g-import-not-at-top

@@ -42,7 +42,8 @@ def main(argv):
   _cli.no_positional_args(argv)
   _cli.require([f"--learning_rate must be positive. Received: --learning_rate={_cli.LEARNING_RATE.value}"
                 if _cli.LEARNING_RATE.value <= 0 else ""])
-  from keras_bridge.twins import migration  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import migration  # pylint: disable=g-import-not-at-top
 
   summary = migration.migrate(_WORKDIR.value or DEFAULT_WORKDIR, dataset=_cli.DATASET.value,
                               data_dir=_cli.DATA_DIR.value,

@@ -1,8 +1,10 @@
-"""Reproduces every registered seed example and prints a table: seed, section, example, OK/erratum, result.
+"""Reproduces every registered seed example and prints a table: seed, example, OK or erratum, result.
 
+Each example of the five source articles runs in TF1 graph mode; an example whose article is wrong for TF 2.21
+shows the erratum it reproduces (docs/ERRATA.md). The main job prints the same table, cut to one line a row.
 The work is `keras_bridge.twins.seed_examples.reproduce`.
 
-Usage: python -m scripts.reproduce_seeds [--only=003] [--report_json=report.json]
+Example: python -m scripts.reproduce_seeds --only=003 --report_json=report.json
 """
 
 import json
@@ -17,7 +19,8 @@ _JSON = flags.DEFINE_string("report_json", None, "Also write the table as JSON t
 
 def main(argv):
   _cli.no_positional_args(argv)
-  from keras_bridge.twins import seed_examples  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import seed_examples  # pylint: disable=g-import-not-at-top
 
   rows = seed_examples.reproduce(_ONLY.value)
   if _JSON.value:

@@ -28,8 +28,9 @@ def main(argv):
   if _cli.LEARNING_RATE.value <= 0:
     problems.append(f"--learning_rate must be positive. Received: --learning_rate={_cli.LEARNING_RATE.value}")
   _cli.require(problems)
-  from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
-  from keras_bridge.twins import training  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
+    from keras_bridge.twins import training  # pylint: disable=g-import-not-at-top
 
   data = datasets.load_dataset(_cli.DATASET.value, _cli.DATA_DIR.value)
   result = training.train_dnn(data, _cli.CHECKPOINT_DIR.value or DEFAULT_CHECKPOINT_DIR,

@@ -33,8 +33,9 @@ def main(argv):
   _cli.require([f"--learning_rate must be positive. Received: --learning_rate={_cli.LEARNING_RATE.value}"
                 if _cli.LEARNING_RATE.value <= 0 else "",
                 "--source_checkpoint is required." if not _SOURCE.value else ""])
-  from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
-  from keras_bridge.twins import training  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
+    from keras_bridge.twins import training  # pylint: disable=g-import-not-at-top
 
   data = datasets.load_dataset(_cli.DATASET.value, _cli.DATA_DIR.value)
   sizes = {} if _N_HIDDEN4.value is None else {"n_hidden4": _N_HIDDEN4.value}

@@ -32,7 +32,8 @@ def main(argv):
       f"--tolerance must be non-negative. Received: --tolerance={_TOLERANCE.value}"
       if _TOLERANCE.value < 0 else ""])
   if _cli.user_model_requested():
-    from keras_bridge import importer  # pylint: disable=g-import-not-at-top
+    with _cli.tensorflow_quietly():
+      from keras_bridge import importer  # pylint: disable=g-import-not-at-top
     user = importer.user_model(_cli.CHECKPOINT.value, model=_cli.MODEL.value, meta=_cli.META.value)
     check = importer.verify_user_model(_cli.CHECKPOINT.value, user, meta=_cli.META.value)
     print(f"model: {user.origin}")
@@ -40,8 +41,9 @@ def main(argv):
     print(f"{'EQUIVALENT' if check.ok else 'DIFFERENT'}: max output difference {check.max_diff:.3g} "
           f"({'within' if check.ok else 'beyond'} {keras_bridge.CPU_IMPORT_RTOL:g} * max(1, max|y|))")
     return 0 if check.ok else 1
-  from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
-  from keras_bridge.twins import verification  # pylint: disable=g-import-not-at-top
+  with _cli.tensorflow_quietly():
+    from keras_bridge.twins import datasets  # pylint: disable=g-import-not-at-top
+    from keras_bridge.twins import verification  # pylint: disable=g-import-not-at-top
 
   if _cli.MODEL.value == "gan":
     result = verification.verify_gan(_cli.CHECKPOINT.value)

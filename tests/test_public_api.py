@@ -27,7 +27,7 @@ def test_keras_bridge_twins_all_is_pinned():
   assert sorted(keras_bridge.twins.__all__) == sorted([
       "models", "dnn_twin", "image_filter_twin", "shared_fc_twin", "affine_reuseable_twin", "auto_reuse_twin",
       "gan_twin", "datasets", "training", "checkpoints", "verification", "migration", "seed_examples", "progress",
-      "plots",
+      "plots", "quiet",
   ])
 
 

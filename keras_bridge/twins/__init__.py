@@ -10,11 +10,11 @@ mapping, checkpoints, formats, optimizer state, inspection, the equivalence harn
 - The work behind the scripts, one module each: `datasets` (digits, MNIST), `training` (the TF1 runs of the
   002 DNN, its transfer learning and the 003 GAN), `checkpoints` (a twin's sizes read off a checkpoint,
   conversion and inspection by twin), `verification` (one checkpoint in TF1 and in Keras, layer by layer),
-  `migration` (the whole story), `seed_examples` (the table of reproduced seed examples), `progress` and
-  `plots`.
+  `migration` (the whole story), `seed_examples` (the table of reproduced seed examples), `progress`,
+  `plots` and `quiet` (TensorFlow's logging kept off a script's terminal).
 
-Like `keras_bridge`, the subpackage is lazy: each name imports its module on first use, so `datasets` and
-`progress` can be read by command-line flags without loading TensorFlow.
+Like `keras_bridge`, the subpackage is lazy: each name imports its module on first use, so `datasets`,
+`progress` and `quiet` can be read by command-line flags without loading TensorFlow.
 """
 
 import importlib
@@ -29,7 +29,7 @@ _EXPORTS = {
     "gan_twin": "_fixtures",
 }
 _SUBMODULES = ("models", "datasets", "training", "checkpoints", "verification", "migration", "seed_examples",
-               "progress", "plots")
+               "progress", "plots", "quiet")
 
 __all__ = (
     # Keras 3 twins.
@@ -50,6 +50,7 @@ __all__ = (
     "seed_examples",
     "progress",
     "plots",
+    "quiet",
 )
 
 

@@ -54,7 +54,7 @@ def dnn_sizes(variables: Mapping[str, tuple], source: str = "the checkpoint") ->
     keys = ", ".join(sorted(variables)[:12]) + (", ..." if len(variables) > 12 else "")
     raise _errors.MappingError(
         f"Cannot read the 002 DNN's layer sizes from {source}: {'; '.join(problems)}. Its keys: {keys}. "
-        "Pass a checkpoint written by train_tf1/transfer_tf1 (or give --n_inputs/--hidden_sizes/--n_outputs).")
+        "Pass a checkpoint written by train_tf1/transfer_tf1.")
   return shapes[0][0], [hidden[i][1] for i in expected], shapes[-1][1]
 
 
@@ -160,8 +160,14 @@ def convert(src: str, dst: str, *, kind: str = "dnn", src_format: Optional[str] 
   """
   from keras_bridge import _convert  # pylint: disable=g-import-not-at-top
 
-  keras_model, sizes = model_for_checkpoint(kind, src, n_inputs=n_inputs, n_outputs=n_outputs,
-                                                    hidden_sizes=hidden_sizes)
+  try:
+    keras_model, sizes = model_for_checkpoint(kind, src, n_inputs=n_inputs, n_outputs=n_outputs,
+                                              hidden_sizes=hidden_sizes)
+  except _errors.MappingError as e:
+    if kind == "gan":
+      raise
+    # Only conversion takes a DNN's sizes from its caller (convert_checkpoint's size flags); say so only here.
+    raise _errors.MappingError(f"{e} Or give the sizes: --n_inputs, --hidden_sizes and --n_outputs.") from None
   report = _convert.convert_checkpoint(src, dst, keras_model, src_format=src_format, dst_format=dst_format,
                                        rules=rules, overwrite=overwrite, dry_run=dry_run, progress=progress)
   return report, sizes

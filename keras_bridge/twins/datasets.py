@@ -5,6 +5,7 @@ either one; the input size is read from the data (64 for digits, 784 for MNIST),
 """
 
 import dataclasses
+import socket
 
 import numpy as np
 
@@ -62,11 +63,42 @@ def _to_arrays(ds):
   return _flatten_images(np.concatenate(images)), np.concatenate(labels).astype(np.int64)
 
 
+#: Where tfds downloads MNIST from; checked before a download, so that no network fails at once, not after
+#: minutes of retries.
+_MNIST_HOST = ("storage.googleapis.com", 443)
+
+
+def _reachable(address, timeout: float = 5.0) -> bool:
+  try:
+    socket.create_connection(address, timeout=timeout).close()
+    return True
+  except OSError:
+    return False
+
+
+def _how_to_prepare(data_dir) -> str:
+  where = data_dir or "~/tensorflow_datasets"
+  return (f"Prepare it once on a machine with network (python -c \"import tensorflow_datasets as tfds; "
+          f"tfds.builder('mnist', data_dir='{where}').download_and_prepare()\"), copy that directory here and pass "
+          "--data_dir to it, or use --dataset=digits (offline).")
+
+
 def _mnist(data_dir) -> Dataset:
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
-  train, test = tfds.load("mnist", split=["train", "test"], data_dir=data_dir, as_supervised=True,
-                          shuffle_files=False)
+  builder = tfds.builder("mnist", data_dir=data_dir)
+  if not builder.is_prepared():
+    where = f"in {data_dir!r}" if data_dir else "in tfds's default data directory"
+    if not _reachable(_MNIST_HOST):
+      raise _errors.ArgumentError(f"MNIST is not prepared {where} and {_MNIST_HOST[0]} cannot be reached to "
+                                  f"download it. {_how_to_prepare(data_dir)}")
+    try:
+      builder.download_and_prepare()
+    except Exception as e:  # pylint: disable=broad-except  # Any download failure: one line, how to fix it.
+      reason = f"{type(e).__name__}: {e}".splitlines()[0][:200]
+      raise _errors.ArgumentError(f"MNIST is not prepared {where} and downloading it failed ({reason}). "
+                                  f"{_how_to_prepare(data_dir)}") from None
+  train, test = builder.as_dataset(split=["train", "test"], as_supervised=True, shuffle_files=False)
   return Dataset("mnist", *_to_arrays(train), *_to_arrays(test))
 
 
@@ -82,7 +114,8 @@ def load_dataset(name: str = "digits", data_dir=None) -> Dataset:
     A `Dataset`.
 
   Raises:
-    keras_bridge.ArgumentError: `name` is not one of `DATASETS`.
+    keras_bridge.ArgumentError: `name` is not one of `DATASETS`, or MNIST is neither prepared in `data_dir`
+      nor downloadable (the message says how to prepare it).
   """
   if name == "digits":
     return _digits()

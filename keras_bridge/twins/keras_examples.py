@@ -33,6 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_bridge.twins import quiet
 from tf1_reference import _registry
 
 #: The document's check_numerics message.
@@ -166,7 +167,8 @@ def to_tflite(model: keras.Model, quantize: bool = True) -> bytes:
   converter = tf.lite.TFLiteConverter.from_keras_model(model)
   if quantize:
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
-  return converter.convert()
+  with quiet.captured_chatter():  # "Saved artifact at ...", the converter's C++ lines, from a script.
+    return converter.convert()
 
 
 def _interpreter(content: bytes):
@@ -174,7 +176,8 @@ def _interpreter(content: bytes):
     # tf.lite.Interpreter warns that it moves to ai_edge_litert; it still ships and runs in TF 2.21.
     warnings.simplefilter("ignore", UserWarning)
     interpreter = tf.lite.Interpreter(model_content=content)
-  interpreter.allocate_tensors()
+  with quiet.captured_chatter():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+    interpreter.allocate_tensors()
   return interpreter
 
 

@@ -32,6 +32,7 @@ from keras_bridge import importer
 from keras_bridge.twins import datasets
 from keras_bridge.twins import models
 from keras_bridge.twins import plots
+from keras_bridge.twins import progress as progress_lib
 from keras_bridge.twins import seed_examples
 from keras_bridge.twins import training
 from keras_bridge.twins import verification
@@ -95,7 +96,7 @@ class Summary:
     ]
     rows += [(what, path) for what, path in self.artefacts]
     rows.append(("seconds", ", ".join(f"{k} {v:.1f}" for k, v in self.seconds.items())))
-    return _tables.format_table(rows, ("", "value"))
+    return _tables.format_table(rows, ("what", "value"), max_width=_tables.WIDTH)
 
 
 class _TensorBoardLogger(keras.callbacks.Callback):
@@ -128,6 +129,18 @@ class _TensorBoardLogger(keras.callbacks.Callback):
     self.record(self._first_step + (epoch + 1) * self._steps_per_epoch)
 
 
+class _EpochProgress(keras.callbacks.Callback):
+  """One labelled bar over the epochs of `fit` (Keras's own shows unlabelled steps, one line per epoch)."""
+
+  def __init__(self, epochs: int, enabled: bool):
+    super().__init__()
+    self._bar = progress_lib.Progress(epochs, enabled, unit_name="epoch", label="Keras training")
+
+  def on_epoch_end(self, epoch, logs=None):
+    logs = logs or {}
+    self._bar.update(epoch + 1, [(k, logs[k]) for k in ("loss", "accuracy") if k in logs])
+
+
 def continue_in_keras(model: keras.Model, data: datasets.Dataset, *, first_step: int, epochs: int, batch_size: int,
                       learning_rate: float, seed: int, logdir: Optional[str] = None, progress: bool = False):
   """Continues training a migrated model with the TF1 run's optimizer (plain SGD) and loss.
@@ -156,7 +169,7 @@ def continue_in_keras(model: keras.Model, data: datasets.Dataset, *, first_step:
   try:
     if epochs:
       model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs, shuffle=True,
-                callbacks=[logger], verbose=(1 if sys.stdout.isatty() else 2) if progress else 0)
+                callbacks=[logger, _EpochProgress(epochs, progress)], verbose=0)
     else:
       logger.set_model(model)
       logger.record(first_step)
@@ -168,8 +181,8 @@ def continue_in_keras(model: keras.Model, data: datasets.Dataset, *, first_step:
 
 def print_seed_examples(out):
   """Prints the seed-example table (`seed_examples.reproduce`)."""
-  print("== Seed examples (reproduced in TF1 graph mode) ==", file=out)
-  seed_examples.reproduce(out=out)
+  print("== Seed examples, reproduced in TF1 graph mode (in full: python -m scripts.reproduce_seeds) ==", file=out)
+  seed_examples.reproduce(out=out, wrap=False)
 
 
 def _run_logdir(logdir: str, run_name: str) -> str:
@@ -202,7 +215,7 @@ def migrate(workdir: str,
             progress: bool = False,
             overwrite: bool = False,
             seed_examples: bool = True,
-            out=sys.stdout) -> Summary:
+            out=None) -> Summary:
   """Runs the whole story and returns its `Summary` (printed to `out` along the way).
 
   Args:
@@ -219,7 +232,7 @@ def migrate(workdir: str,
     progress: progress bars.
     overwrite: replace the artefacts of a previous run in `workdir`.
     seed_examples: print the seed-example table first.
-    out: where the tables go.
+    out: where the tables go; default `sys.stdout`.
 
   Returns:
     The `Summary`.
@@ -228,6 +241,7 @@ def migrate(workdir: str,
     keras_bridge.OutputExistsError: `workdir` is not empty and `overwrite` is False.
     keras_bridge.MappingError: the migration mapping is incomplete (it never is for these models).
   """
+  out = out or sys.stdout
   seconds = {}
   _prepare_workdir(workdir, overwrite)
   logdir = logdir or os.path.join(workdir, "logs")
@@ -295,6 +309,11 @@ def migrate(workdir: str,
       keras.ops.convert_to_numpy(model.get_layer("hidden1").kernel), os.path.join(workdir, "plots",
                                                                                   "hidden1_kernel_hist.png"),
       "hidden1/kernel after migration and Keras training\n(004: plt.hist, bins=50)")
+  at_a_glance = plots.save_migration_plot(
+      [("TF1 training", [(step, loss) for step, loss, _ in trained.history]),
+       ("TF1 transfer", [(step, loss) for step, loss, _ in transferred.history]),
+       ("Keras (migrated)", [(step, loss) for step, loss, _ in history])],
+      dict(checked.outputs.diffs), os.path.join(workdir, "plots", "migration.png"), TOLERANCE)
   seconds["Keras"] = time.perf_counter() - start
 
   summary = Summary(
@@ -308,6 +327,7 @@ def migrate(workdir: str,
                  ("Keras weights (.weights.h5)", weights_h5),
                  ("Keras weights as TF1 checkpoint", back_to_tf1),
                  ("weight histogram (004)", histogram),
+                 ("migration at a glance (loss, layer diffs)", at_a_glance),
                  ("TensorBoard logdir (tf1, tf1_transfer, keras)", logdir)],
       seconds=seconds, import_max_diff=imported_check.max_diff, import_layers=len(imported.model.layers) - 1,
       import_ok=imported_check.ok)

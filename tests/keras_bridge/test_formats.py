@@ -173,7 +173,7 @@ def test_wrong_src_format_names_file_found_expected_and_flag(tf1_ckpt, tmp_path)
   with pytest.raises(_errors.CheckpointFormatError) as e:
     _convert.convert_checkpoint(tmp_path / "obj", tmp_path / "x.weights.h5", _twin(), src_format="name-based")
   message = str(e.value)
-  assert str(tmp_path / "obj") in message and "is a object-based checkpoint" in message
+  assert str(tmp_path / "obj") in message and "is an object-based checkpoint" in message
   assert "src_format='name-based'" in message and "src_format='object-based'" in message
   with pytest.raises(_errors.CheckpointFormatError, match="is a name-based checkpoint.*load_tf1_checkpoint"):
     _convert.convert_checkpoint(tf1_ckpt, tmp_path / "y", _twin(), src_format="object-based")

@@ -100,4 +100,4 @@ def test_command_line_run(tmp_path):
   assert "verdict                                        same model" in proc.stdout
   proc = run_script("migrate", f"--workdir={workdir}", "--noseed_examples")
   assert proc.returncode == 2
-  assert "migrate.py: error: Work directory" in proc.stderr and "Traceback" not in proc.stderr
+  assert "python -m scripts.migrate: error: Work directory" in proc.stderr and "Traceback" not in proc.stderr

@@ -32,6 +32,6 @@ def test_command_line_only_and_json_and_bad_flag(tmp_path):
   assert proc.returncode == 0, proc.stderr
   rows = json.loads(report_json.read_text(encoding="utf-8"))
   assert {r["seed"] for r in rows} == {"001_504de2624905c75a.txt"}
-  assert "demo_share_reuse_true" in proc.stdout
+  assert "share_reuse_true" in proc.stdout
   bad = run_script("reproduce_seeds", "--only")
   assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -77,5 +77,5 @@ def test_command_line_run(tmp_path):
 def test_bad_flag_exits_2_without_traceback():
   proc = run_script("train_tf1", "--epochs=many")
   assert proc.returncode == 2
-  assert "train_tf1.py: error: flag --epochs=many: invalid literal for int()" in proc.stderr
+  assert "python -m scripts.train_tf1: error: flag --epochs=many: invalid literal for int()" in proc.stderr
   assert "Traceback" not in proc.stderr

@@ -67,5 +67,5 @@ def test_missing_source_exits_2_with_one_message(tmp_path):
   proc = run_script("transfer_tf1", f"--source_checkpoint={tmp_path / 'nothing'}",
                     f"--checkpoint_dir={tmp_path / 'out'}")
   assert proc.returncode == 2
-  assert f"transfer_tf1.py: error: No checkpoint at '{tmp_path / 'nothing'}'" in proc.stderr
+  assert f"python -m scripts.transfer_tf1: error: No checkpoint at '{tmp_path / 'nothing'}'" in proc.stderr
   assert "Traceback" not in proc.stderr
