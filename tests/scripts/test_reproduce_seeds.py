@@ -16,7 +16,10 @@ def test_every_seed_example_reproduces_and_errata_are_named():
   """Issue 2, done when: the table lists every example of all five seeds, OK or erratum, none failed."""
   out = io.StringIO()
   rows = seed_examples.reproduce(out=out)
-  assert {r["seed"] for r in rows} == set(SEEDS)
+  seeds = {r["seed"] for r in rows}
+  assert set(SEEDS) <= seeds
+  # Examples beyond the seed articles (issue 14's distributed checkpoints) say so in their seed column.
+  assert all(s.startswith("(beyond the seeds)") for s in seeds - set(SEEDS)), seeds
   assert [r for r in rows if r["status"] == "FAILED"] == []
   assert all(r["status"] == "OK" or r["status"].startswith("erratum E-") for r in rows)
   n_errata = sum(r["status"] != "OK" for r in rows)
