@@ -172,11 +172,12 @@ def _const(ev, loop, t):
   return None
 
 
-def _weight(ev, loop, t, what) -> _ir.Weight:
-  outer = loop.outer(_skip(loop, t))
+def _weight(ev, loop, t, what, *, through=None, cell="RNN cell") -> _ir.Weight:
+  """The checkpoint variable that body tensor `t` reads (through Identity ops, or `through`)."""
+  outer = loop.outer((through or _skip)(loop, t))
   value = ev.evaluate([outer])[0] if outer is not None else None
   if not isinstance(value, _ir.Weight) or value.leaf is None:
-    raise Unsupported(f"the {what} of the RNN cell in loop {loop.name!r} is not one checkpoint variable")
+    raise Unsupported(f"the {what} of the {cell} in loop {loop.name!r} is not one checkpoint variable")
   return value
 
 
@@ -368,11 +369,7 @@ def _read(loop, t):
 
 def _kweight(ev, loop, t, what) -> _ir.Weight:
   """The checkpoint variable that body tensor `t` reads (a Keras cell reads its resource variables in the body)."""
-  outer = loop.outer(_read(loop, t))
-  value = ev.evaluate([outer])[0] if outer is not None else None
-  if not isinstance(value, _ir.Weight) or value.leaf is None:
-    raise Unsupported(f"the {what} of the Keras RNN cell in loop {loop.name!r} is not one checkpoint variable")
-  return value
+  return _weight(ev, loop, t, what, through=_read, cell="Keras RNN cell")
 
 
 def _act(loop, t, want, what):
