@@ -36,7 +36,7 @@ def dropout(ev, op, x, mask: _ir.Random):
     rate = 0.0
     fed = f" ({keep.source!r} is fed for inference)" if keep is not None and keep.source else ""
     note = (f"training rate unknown{fed}: the graph does not hold it; pass dropout_rates={{{scope!r}: rate}} "
-            f"to set it (rate 0.0 used; inference is the same)")
+            f"(--dropout_rates={scope}=rate) to set it (rate 0.0 used; inference is the same)")
   layer = ev.layer("Dropout", {"rate": rate}, scope=scope, op=op, share=False)
   layer.notes.append(note)
   ops = [op] + list(mask.ops) + (list(x.ops) if isinstance(x, _ir.Affine) else [])

@@ -185,8 +185,9 @@ def default_io(graph: tf.Graph, feeds: Dict[str, object], inputs=None, outputs=N
       raise ierr.GraphImportError(
           f"Placeholder(s) {controls!r} reach the outputs {outputs!r} but look like training controls (a "
           f"scalar or a boolean: a dropout keep_prob, a training flag), not inputs. Pass their inference "
-          f"values in feeds=, for example feeds={{{controls[0]!r}: {_guess_feed(graph, controls[0])}}}, or "
-          f"name the inputs explicitly with inputs=.")
+          f"values in feeds=, for example feeds={{{', '.join(f'{c!r}: {_guess_feed(graph, c)}' for c in controls)}}}"
+          f" (on the command line: --feeds={','.join(f'{c}={_guess_feed(graph, c).lower()}' for c in controls)}"
+          f"), or name the inputs explicitly with inputs= (--inputs).")
   return list(inputs), list(outputs), sorted(labels)
 
 

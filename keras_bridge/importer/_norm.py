@@ -29,7 +29,9 @@ def fused_batch_norm(ev, op, ins):
     raise Unsupported("batch norm that uses the batch statistics at inference (is_training=True); feed the "
                       "training flag False, or rebuild the layer with training=False")
   fmt = op.get_attr("data_format").decode()
-  weights, config = {}, {"axis": -1 if fmt == "NHWC" else 1, "epsilon": _eps(op.get_attr("epsilon"))}
+  weights, config = {}, {"epsilon": _eps(op.get_attr("epsilon"))}
+  if fmt != "NHWC":
+    config = {"axis": 1, **config}
   for name, value, flag in (("gamma", scale, "scale"), ("beta", offset, "center")):
     if isinstance(value, _ir.Weight) and value.leaf is not None:
       weights[name] = value.leaf.key
@@ -45,7 +47,8 @@ def fused_batch_norm(ev, op, ins):
 
 
 def _eps(value) -> float:
-  return float(np.float32(value))
+  """The shortest decimal of the float32 epsilon (0.001, not 0.0010000000474974513): the same float32."""
+  return float(str(np.float32(value)))
 
 
 def _bn_layer(ev, op, x, config, weights, ops=()):
@@ -154,7 +157,7 @@ def match_batch_norm(s, o):
   for roles in itertools.permutations(rest):
     mean, beta = roles[0], (roles[1] if len(roles) > 1 else None)
     if _proves(s, o, var, eps, gamma, mean, beta):
-      config = {"epsilon": eps}
+      config = {"epsilon": _eps(eps)}
       if gamma is None:
         config["scale"] = False
       if beta is None:

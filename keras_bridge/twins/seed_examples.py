@@ -36,10 +36,14 @@ def reproduce(only: Optional[str] = None, out=None, wrap: bool = True) -> List[d
       result, status = f"{type(e).__name__}: {e}".splitlines()[0], "FAILED"
     rows.append({"seed": ex.seed, "section": ex.section, "example": ex.name, "status": status,
                  "result": result, "seconds": round(time.perf_counter() - start, 3)})
-  print(_tables.format_table([(r["seed"][:3], r["example"].removeprefix("demo_"),
-                               r["status"].removeprefix("erratum "), r["result"])
-                              for r in rows], ("seed", "example", "OK or erratum", "result"), max_width=_tables.WIDTH,
+  # Seed files are named by their number (000..004); examples beyond the seed articles come last, as "ext".
+  shown = sorted(rows, key=lambda r: not r["seed"][:1].isdigit())
+  print(_tables.format_table([(r["seed"][:3] if r["seed"][:1].isdigit() else "ext",
+                               r["example"].removeprefix("demo_"), r["status"].removeprefix("erratum "), r["result"])
+                              for r in shown], ("seed", "example", "OK or erratum", "result"), max_width=_tables.WIDTH,
                              overflow="wrap" if wrap else "truncate"), file=out)
+  if len(shown) > 0 and not shown[-1]["seed"][:1].isdigit():
+    print("ext: an example beyond the seed articles (docs/ERRATA.md lists the articles).", file=out)
   n_failed = sum(r["status"] == "FAILED" for r in rows)
   n_errata = sum(r["status"].startswith("erratum") for r in rows)
   print(f"\n{len(rows)} examples reproduced: {len(rows) - n_errata - n_failed} OK, {n_errata} errata "
