@@ -46,39 +46,37 @@ class Verification:
          for o in self.outputs], ("TF1 output", "max |diff|", "max |y|", "tolerance", "equal"))
 
 
-def probes(result, batch_size, seed, unknown_dim):
+def _probes(graph, result, batch_size, seed, unknown_dim):
+  """Random inputs for `result.inputs`: normal floats, integer ids below the vocabulary of their embedding."""
   rng = np.random.default_rng(seed)
-  graph = tf.Graph()
   out = {}
-  with graph.as_default():
-    tf.compat.v1.train.import_meta_graph(result.meta, clear_devices=True)
-    for name in result.inputs:
-      t = graph.get_tensor_by_name(name)
-      shape = [batch_size if i == 0 and d is None else (unknown_dim if d is None else d)
-               for i, d in enumerate(t.shape.as_list())]
-      if t.dtype.is_integer:
-        out[name] = rng.integers(0, result.probe_vocab.get(name, 2), size=shape).astype(t.dtype.as_numpy_dtype)
-      elif t.dtype == tf.bool:
-        out[name] = rng.integers(0, 2, size=shape).astype(bool)
-      else:
-        out[name] = rng.standard_normal(shape).astype(t.dtype.as_numpy_dtype)
+  for name in result.inputs:
+    t = graph.get_tensor_by_name(name)
+    shape = [batch_size if i == 0 and d is None else (unknown_dim if d is None else d)
+             for i, d in enumerate(t.shape.as_list())]
+    if t.dtype.is_integer:
+      out[name] = rng.integers(0, result.probe_vocab.get(name, 2), size=shape).astype(t.dtype.as_numpy_dtype)
+    elif t.dtype == tf.bool:
+      out[name] = rng.integers(0, 2, size=shape).astype(bool)
+    else:
+      out[name] = rng.standard_normal(shape).astype(t.dtype.as_numpy_dtype)
   return out
 
 
-def run_tf1(meta, prefix, outputs, feed):
+def run_tf1(result, inputs, batch_size, seed, unknown_dim):
+  """Imports the MetaGraph once, restores the checkpoint and runs the outputs; returns (inputs, outputs)."""
   graph = tf.Graph()
   with graph.as_default():
-    saver = tf.compat.v1.train.import_meta_graph(meta, clear_devices=True)
+    saver = tf.compat.v1.train.import_meta_graph(result.meta, clear_devices=True)
+    if inputs is None:
+      inputs = _probes(graph, result, batch_size, seed, unknown_dim)
     with tf.compat.v1.Session(graph=graph) as sess:
-      saver.restore(sess, prefix)
-      return sess.run(list(outputs), feed)
+      saver.restore(sess, result.prefix)
+      return inputs, sess.run(list(result.outputs), dict(result.feeds, **inputs))
 
 
 def verify(result, inputs: Optional[Mapping[str, np.ndarray]], *, batch_size, seed, unknown_dim):
-  inputs = dict(inputs) if inputs is not None else probes(result, batch_size, seed, unknown_dim)
-  feed = dict(result.feeds)
-  feed.update(inputs)
-  want = run_tf1(result.meta, result.prefix, result.outputs, feed)
+  inputs, want = run_tf1(result, dict(inputs) if inputs is not None else None, batch_size, seed, unknown_dim)
   got = result.model([inputs[n] for n in result.inputs], training=False)
   got = got if isinstance(got, (list, tuple)) else [got]
   rows = []
