@@ -3,7 +3,9 @@
 The sizes of hidden1-3 and the input come from --source_checkpoint (a train_tf1 checkpoint directory or
 prefix); `restore_saver` restores only those layers after everything is initialized, the new layers train,
 and the whole new model is saved to --checkpoint_dir as `model-<step>`. Steps continue the source's
-global_step, so the TensorBoard curves of train_tf1 and this run join up.
+global_step, so the TensorBoard curves of train_tf1 and this run join up. With --save_every it also
+checkpoints every that many steps; a killed run is resumed by the same command (the directory records the
+run's arguments), bit-equal to a run that was never interrupted.
 The work is `keras_bridge.twins.training.train_transfer`.
 
 Example: python -m scripts.transfer_tf1 --source_checkpoint=runs/train_tf1 --checkpoint_dir=runs/transfer_tf1
@@ -20,6 +22,9 @@ _SOURCE = flags.DEFINE_string("source_checkpoint", _cli.TRAIN_TF1_DIR,
                               "checkpoint prefix.")
 _N_HIDDEN4 = flags.DEFINE_integer("n_hidden4", None, "Units of the new hidden4 layer; default: the 002 "
                                   "document's transfer listing's.", lower_bound=1)
+
+_SAVE_EVERY = flags.DEFINE_integer("save_every", 0, "Also write a checkpoint every this many global steps (0: "
+                                   "only at the end).", lower_bound=0)
 
 for _name in ("dataset", "data_dir", "epochs", "batch_size", "learning_rate", "seed", "checkpoint_dir",
               "logdir", "progress", "overwrite"):
@@ -44,7 +49,8 @@ def main(argv):
                                    learning_rate=_cli.LEARNING_RATE.value, seed=_cli.SEED.value,
                                    logdir=_cli.run_logdir(_cli.LOGDIR.value, "tf1_transfer"),
                                    progress=_cli.show_progress(_cli.PROGRESS.value),
-                                   overwrite=_cli.OVERWRITE.value, **sizes)
+                                   overwrite=_cli.OVERWRITE.value, save_every=_SAVE_EVERY.value,
+                                   **sizes)
   print(result.table())
   return 0
 

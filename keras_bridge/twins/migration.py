@@ -24,21 +24,22 @@ import keras
 import tensorflow as tf
 
 from keras_bridge import _errors
-from keras_bridge import _naming
+from keras_bridge import _distributed
 from keras_bridge import _tables
 from keras_bridge import _tf1_checkpoint
 from keras_bridge import _tolerances
 from keras_bridge import importer
+from keras_bridge.twins import continuation
 from keras_bridge.twins import datasets
 from keras_bridge.twins import models
 from keras_bridge.twins import plots
-from keras_bridge.twins import progress as progress_lib
 from keras_bridge.twins import seed_examples
 from keras_bridge.twins import training
 from keras_bridge.twins import verification
 
-#: Subdirectories of the workdir; --overwrite removes exactly these.
+#: What the workdir holds; --overwrite removes exactly these. SUMMARY_FILE, written last, marks a finished run.
 ARTEFACTS = ("tf1_dnn", "tf1_transfer", "keras", "logs", "plots")
+SUMMARY_FILE = "summary.txt"
 #: The largest output difference accepted as "the same model" (CPU float32).
 TOLERANCE = _tolerances.CPU_CHECKPOINT_TOL
 
@@ -99,86 +100,6 @@ class Summary:
     return _tables.format_table(rows, ("what", "value"), max_width=_tables.WIDTH)
 
 
-class _TensorBoardLogger(keras.callbacks.Callback):
-  """Writes the TF1 runs' tags (test loss/accuracy, weight histograms) on the continued step axis."""
-
-  def __init__(self, writer, data: datasets.Dataset, first_step: int, steps_per_epoch: int):
-    super().__init__()
-    self._writer = writer
-    self._data = data
-    self._first_step = first_step
-    self._steps_per_epoch = steps_per_epoch
-    self.history = []
-
-  def record(self, step: int):
-    loss, accuracy = self.model.evaluate(self._data.x_test, self._data.y_test, verbose=0,
-                                         batch_size=len(self._data.x_test))
-    self.history.append((step, float(loss), float(accuracy)))
-    if self._writer is not None:
-      with self._writer.as_default():
-        tf.summary.scalar(training.LOSS_TAG, loss, step=step)
-        tf.summary.scalar(training.ACCURACY_TAG, accuracy, step=step)
-        for path, var in _naming.canonical_weights(self.model).items():
-          tf.summary.histogram(training.WEIGHTS_TAG_PREFIX + path, var.value, step=step)
-      self._writer.flush()
-
-  def on_train_begin(self, logs=None):
-    self.record(self._first_step)
-
-  def on_epoch_end(self, epoch, logs=None):
-    self.record(self._first_step + (epoch + 1) * self._steps_per_epoch)
-
-
-class _EpochProgress(keras.callbacks.Callback):
-  """One labelled bar over the epochs of `fit` (Keras's own shows unlabelled steps, one line per epoch)."""
-
-  def __init__(self, epochs: int, enabled: bool):
-    super().__init__()
-    self._bar = progress_lib.Progress(epochs, enabled, unit_name="epoch", label="Keras training")
-
-  def on_epoch_end(self, epoch, logs=None):
-    logs = logs or {}
-    self._bar.update(epoch + 1, [(k, logs[k]) for k in ("loss", "accuracy") if k in logs])
-
-
-def continue_in_keras(model: keras.Model, data: datasets.Dataset, *, first_step: int, epochs: int, batch_size: int,
-                      learning_rate: float, seed: int, logdir: Optional[str] = None, progress: bool = False):
-  """Continues training a migrated model with the TF1 run's optimizer (plain SGD) and loss.
-
-  Args:
-    model: the Keras model, weights loaded.
-    data: the dataset.
-    first_step: the TF1 run's last step; the Keras steps continue from it.
-    epochs: Keras epochs.
-    batch_size: minibatch size.
-    learning_rate: SGD learning rate.
-    seed: shuffling seed.
-    logdir: TensorBoard run directory (e.g. `<logdir>/keras`); None writes no logs.
-    progress: Keras's progress bar.
-
-  Returns:
-    `(steps, history)`: steps taken, and `(step, test_loss, test_accuracy)` at `first_step` (before any
-    update) and after each epoch.
-  """
-  keras.utils.set_random_seed(seed)
-  model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-  steps_per_epoch = -(-len(data.x_train) // batch_size)
-  writer = tf.summary.create_file_writer(logdir) if logdir else None
-  logger = _TensorBoardLogger(writer, data, first_step, steps_per_epoch)
-  try:
-    if epochs:
-      model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs, shuffle=True,
-                callbacks=[logger, _EpochProgress(epochs, progress)], verbose=0)
-    else:
-      logger.set_model(model)
-      logger.record(first_step)
-  finally:
-    if writer is not None:
-      writer.close()
-  return epochs * steps_per_epoch, logger.history
-
-
 def print_seed_examples(out):
   """Prints the seed-example table (`seed_examples.reproduce`)."""
   print("== Seed examples, reproduced in TF1 graph mode (in full: python -m scripts.reproduce_seeds) ==", file=out)
@@ -190,15 +111,22 @@ def _run_logdir(logdir: str, run_name: str) -> str:
   return os.path.join(logdir, run_name)
 
 
-def _prepare_workdir(workdir: str, overwrite: bool):
-  if os.path.isdir(workdir) and os.listdir(workdir):
-    if not overwrite:
-      raise _errors.OutputExistsError(
-          f"Work directory {workdir!r} is not empty (it holds {', '.join(sorted(os.listdir(workdir))[:6])}). "
-          "Pass --overwrite to replace the artefacts of a previous run, or choose another --workdir.")
+def _prepare_workdir(workdir: str, overwrite: bool) -> bool:
+  """Makes `workdir` ready; True when it holds an unfinished run of this job, which is then resumed."""
+  held = sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []
+  if held and overwrite:
     for name in ARTEFACTS:
       shutil.rmtree(os.path.join(workdir, name), ignore_errors=True)
+    if os.path.exists(os.path.join(workdir, SUMMARY_FILE)):
+      os.remove(os.path.join(workdir, SUMMARY_FILE))
+    held = []
+  if held and (SUMMARY_FILE in held or not set(held) <= set(ARTEFACTS)):
+    what = "a finished run" if SUMMARY_FILE in held else ", ".join(held[:6])
+    raise _errors.OutputExistsError(
+        f"Work directory {workdir!r} is not empty (it holds {what}). Pass --overwrite to replace the artefacts "
+        "of a previous run, or choose another --workdir.")
   os.makedirs(workdir, exist_ok=True)
+  return bool(held)
 
 
 def migrate(workdir: str,
@@ -215,6 +143,9 @@ def migrate(workdir: str,
             progress: bool = False,
             overwrite: bool = False,
             seed_examples: bool = True,
+            save_every: int = 100,
+            strategy: Optional[tf.distribute.Strategy] = None,
+            jit_compile: Optional[bool] = None,
             out=None) -> Summary:
   """Runs the whole story and returns its `Summary` (printed to `out` along the way).
 
@@ -232,6 +163,11 @@ def migrate(workdir: str,
     progress: progress bars.
     overwrite: replace the artefacts of a previous run in `workdir`.
     seed_examples: print the seed-example table first.
+    save_every: checkpoint period (global steps) of every training phase; the Keras phase's checkpoints
+      (`<workdir>/keras/ckpt`) make it resumable: run again without --overwrite to continue a killed run.
+    strategy: the `tf.distribute` strategy of the Keras phase (`_distributed.strategy_from_flags`); the model is
+      built and loaded in its scope, and only the chief writes the Keras outputs. Default: one device.
+    jit_compile: XLA-compile the Keras step (`continuation.continue_training`); default: its choice.
     out: where the tables go; default `sys.stdout`.
 
   Returns:
@@ -243,8 +179,13 @@ def migrate(workdir: str,
   """
   out = out or sys.stdout
   seconds = {}
-  _prepare_workdir(workdir, overwrite)
+  resuming = _prepare_workdir(workdir, overwrite)
+  strategy = strategy or tf.distribute.get_strategy()
+  chief = _distributed.is_chief(strategy)
   logdir = logdir or os.path.join(workdir, "logs")
+  if resuming:
+    print(f"Resuming the unfinished run in {workdir} (each phase continues from its latest checkpoint).",
+          file=out)
   if seed_examples:
     start = time.perf_counter()
     print_seed_examples(out)
@@ -255,8 +196,8 @@ def migrate(workdir: str,
   print(f"\n== 1. Train the 002 DNN in TF1 on {data.name}: {len(data.x_train)} train / {len(data.x_test)} test "
         f"examples, {data.n_inputs} features ==", file=out)
   trained = training.train_dnn(data, os.path.join(workdir, "tf1_dnn"), epochs=epochs, batch_size=batch_size,
-                            learning_rate=learning_rate, seed=seed, logdir=_run_logdir(logdir, "tf1"),
-                            progress=progress)
+                            learning_rate=learning_rate, save_every=save_every, seed=seed,
+                            logdir=_run_logdir(logdir, "tf1"), progress=progress)
   print(f"checkpoint {trained.checkpoint}: step {trained.global_step}, test accuracy "
         f"{trained.test_accuracy:.4f}", file=out)
 
@@ -264,16 +205,17 @@ def migrate(workdir: str,
   transferred = training.train_transfer(data, trained.checkpoint, os.path.join(workdir, "tf1_transfer"),
                                       epochs=transfer_epochs, batch_size=batch_size, learning_rate=learning_rate,
                                       seed=seed, logdir=_run_logdir(logdir, "tf1_transfer"),
-                                      progress=progress)
+                                      progress=progress, save_every=save_every)
   print(f"checkpoint {transferred.checkpoint}: step {transferred.global_step}, test accuracy "
         f"{transferred.test_accuracy:.4f}", file=out)
   seconds["TF1"] = time.perf_counter() - start
 
   start = time.perf_counter()
   print("\n== 3. Migrate the transfer checkpoint to Keras 3 (keras_bridge.load_tf1_checkpoint) ==", file=out)
-  model = models.transfer_dnn(data.n_inputs, data.n_classes, transferred.hidden_sizes)
-  checked = verification.verify_dnn(transferred.checkpoint, data.x_test, data.y_test, kind="transfer_dnn",
-                                    keras_model=model)
+  with strategy.scope():  # Mirrored variables for a distributed Keras phase; loading fills every replica.
+    model = models.transfer_dnn(data.n_inputs, data.n_classes, transferred.hidden_sizes)
+    checked = verification.verify_dnn(transferred.checkpoint, data.x_test, data.y_test, kind="transfer_dnn",
+                                      keras_model=model)
   print(checked.report, file=out)
 
   print("\n== 4. Verify: the same checkpoint in the TF1 graph and in Keras, layer by layer ==", file=out)
@@ -296,31 +238,44 @@ def migrate(workdir: str,
 
   start = time.perf_counter()
   print(f"\n== 5. Continue training in Keras 3 for {keras_epochs} epoch(s) ==", file=out)
-  keras_steps, history = continue_in_keras(
-      model, data, first_step=transferred.global_step, epochs=keras_epochs, batch_size=batch_size,
-      learning_rate=learning_rate, seed=seed, logdir=_run_logdir(logdir, "keras"), progress=progress)
   keras_dir = os.path.join(workdir, "keras")
-  os.makedirs(keras_dir, exist_ok=True)
+  continued = continuation.continue_training(
+      model, data, first_step=transferred.global_step, epochs=keras_epochs, batch_size=batch_size,
+      learning_rate=learning_rate, seed=seed, checkpoint_dir=os.path.join(keras_dir, "ckpt"),
+      save_every=save_every, strategy=strategy, jit_compile=jit_compile, logdir=_run_logdir(logdir, "keras"),
+      progress=progress)
+  history = continued.history
+  print(f"step {continued.global_step}"
+        + (f" (resumed from {continued.resumed_from})" if continued.resumed_from else "")
+        + f", test accuracy {history[-1][2]:.4f}", file=out)
+  print(f"checkpoints: {os.path.join(keras_dir, 'ckpt')}; XLA {'on' if continued.jit_compile else 'off'}, "
+        f"{continued.steps_per_call} steps per call, {strategy.num_replicas_in_sync} replica(s)", file=out)
   weights_h5 = os.path.join(keras_dir, "transfer_dnn.weights.h5")
-  model.save_weights(weights_h5)
+  with _distributed.write_location(weights_h5, strategy) as where:
+    tmp = os.path.join(os.path.dirname(where), f".{os.path.basename(where)}.tmp-{os.getpid()}.weights.h5")
+    model.save_weights(tmp)
+    os.replace(tmp, where)
   back_to_tf1 = _tf1_checkpoint.save_tf1_checkpoint(model, os.path.join(keras_dir, "tf1", "model"),
-                                                    global_step=history[-1][0])
-  histogram = plots.save_weight_histogram(
-      keras.ops.convert_to_numpy(model.get_layer("hidden1").kernel), os.path.join(workdir, "plots",
-                                                                                  "hidden1_kernel_hist.png"),
-      "hidden1/kernel after migration and Keras training\n(004: plt.hist, bins=50)")
-  at_a_glance = plots.save_migration_plot(
-      [("TF1 training", [(step, loss) for step, loss, _ in trained.history]),
-       ("TF1 transfer", [(step, loss) for step, loss, _ in transferred.history]),
-       ("Keras (migrated)", [(step, loss) for step, loss, _ in history])],
-      dict(checked.outputs.diffs), os.path.join(workdir, "plots", "migration.png"), TOLERANCE)
+                                                    global_step=continued.global_step, overwrite=resuming)
+  histogram = at_a_glance = "(written by the chief)"
+  if chief:
+    histogram = plots.save_weight_histogram(
+        keras.ops.convert_to_numpy(model.get_layer("hidden1").kernel),
+        os.path.join(workdir, "plots", "hidden1_kernel_hist.png"),
+        "hidden1/kernel after migration and Keras training\n(004: plt.hist, bins=50)")
+    at_a_glance = plots.save_migration_plot(
+        [("TF1 training", [(step, loss) for step, loss, _ in trained.history]),
+         ("TF1 transfer", [(step, loss) for step, loss, _ in transferred.history]),
+         ("Keras (migrated)", [(step, loss) for step, loss, _ in history])],
+        dict(checked.outputs.diffs), os.path.join(workdir, "plots", "migration.png"), TOLERANCE)
   seconds["Keras"] = time.perf_counter() - start
 
   summary = Summary(
       # Both accuracies from argmax over the two sides' logits, so only the models can make them differ.
       dataset=data.name, tf1_accuracy=checked.tf1_accuracy, keras_accuracy=checked.keras_accuracy,
       max_output_diff=checked.max_abs_diff, layer_diffs=dict(checked.outputs.diffs),
-      final_accuracy=history[-1][2], tf1_steps=transferred.global_step, keras_steps=keras_steps,
+      final_accuracy=history[-1][2], tf1_steps=transferred.global_step,
+      keras_steps=continued.global_step - transferred.global_step,
       matched=len(checked.report.matched),
       artefacts=[("TF1 checkpoints (train_tf1)", os.path.dirname(trained.checkpoint)),
                  ("TF1 transfer checkpoint", transferred.checkpoint),
@@ -333,5 +288,10 @@ def migrate(workdir: str,
       import_ok=imported_check.ok)
   print("\n== Summary ==", file=out)
   print(summary.table(), file=out)
+  if chief:  # Last: marks the run finished (a rerun without --overwrite is refused, not resumed).
+    tmp = os.path.join(workdir, f".{SUMMARY_FILE}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+      f.write(summary.table() + "\n")
+    os.replace(tmp, os.path.join(workdir, SUMMARY_FILE))
   print(f"\nView the curves: tensorboard --logdir={logdir}", file=out)
   return summary

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import glob
 import itertools
+import json
 import os
 import re
 from typing import List, Optional, Sequence, Tuple
@@ -138,7 +139,7 @@ def load_latest(sess, saver, checkpoint_dir: str) -> Optional[str]:
 
 
 @contextlib.contextmanager
-def _run_directory(checkpoint_dir: str, prefix: str):
+def run_directory(checkpoint_dir: str, prefix: str):
   """Holds `prefix`'s writer lock and cleans what a killed run left in `checkpoint_dir`; OS errors as one line.
 
   A killed `Saver` leaves `<prefix>-N_temp/` directories, `*.tempstate*` files and data files whose index was
@@ -198,7 +199,7 @@ def train_dnn(data: datasets.Dataset,
   prefix = os.path.join(checkpoint_dir, "model")
   steps_per_epoch = -(-len(data.x_train) // batch_size)
   history, writer = [], None
-  with _run_directory(checkpoint_dir, prefix), v1.Session(graph=net.graph) as sess:
+  with run_directory(checkpoint_dir, prefix), v1.Session(graph=net.graph) as sess:
     try:
       with net.graph.as_default():  # FileWriter refuses eager mode, TF2's default.
         writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None
@@ -301,13 +302,51 @@ def _reused_sizes(prefix: str, n_inputs: int) -> Tuple[List[int], int]:
   return hidden[:len(REUSED_LAYERS)], step
 
 
-def _check_output_dir(checkpoint_dir: str, overwrite: bool):
+#: Written beside a resumable run's checkpoints: what the run was started with.
+RUN_FILE = "run.json"
+
+
+def _describe_held(held: List[str]) -> str:
+  return ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+
+
+def resumable(checkpoint_dir: str, params: dict, overwrite: bool, flag: str = "--checkpoint_dir") -> bool:
+  """Whether `checkpoint_dir` holds a run started with `params` (so it is resumed), else checks it may be used.
+
+  A killed run is resumed by running it again with the same arguments: `RUN_FILE` records them, so a
+  directory of another run (or foreign files) is refused instead of silently mixed into.
+
+  Raises:
+    keras_bridge.OutputExistsError: the directory holds something else and `overwrite` is False.
+  """
   held = sorted(os.listdir(checkpoint_dir)) if os.path.isdir(checkpoint_dir) else []
-  if held and not overwrite:
-    raise _errors.OutputExistsError(
-        f"Output directory {checkpoint_dir!r} is not empty (it holds {', '.join(held[:5])}"
-        f"{', ...' if len(held) > 5 else ''}). Pass --overwrite to write the new model there anyway, or choose "
-        "another --checkpoint_dir.")
+  if not held or overwrite:
+    return False
+  try:
+    with open(os.path.join(checkpoint_dir, RUN_FILE), encoding="utf-8") as f:
+      recorded = json.load(f)
+  except (OSError, ValueError):
+    recorded = None
+  if recorded == params:
+    return True
+  if isinstance(recorded, dict):
+    differ = sorted(k for k in set(params) | set(recorded) if recorded.get(k) != params.get(k))
+    what = (f"it holds a run with {', '.join(f'{k}={recorded.get(k)!r}' for k in differ)}, this one has "
+            f"{', '.join(f'{k}={params.get(k)!r}' for k in differ)}")
+  else:
+    what = f"it holds {_describe_held(held)}"
+  raise _errors.OutputExistsError(
+      f"Output directory {checkpoint_dir!r} is not empty ({what}). Pass --overwrite to write the new model there "
+      f"anyway, the arguments of that run to resume it, or choose another {flag}.")
+
+
+def record_run(checkpoint_dir: str, params: dict) -> None:
+  """Writes `RUN_FILE` (temporary file, then rename)."""
+  os.makedirs(checkpoint_dir, exist_ok=True)
+  tmp = os.path.join(checkpoint_dir, f".{RUN_FILE}.tmp-{os.getpid()}")
+  with open(tmp, "w", encoding="utf-8") as f:
+    json.dump(params, f, sort_keys=True)
+  os.replace(tmp, os.path.join(checkpoint_dir, RUN_FILE))
 
 
 def train_transfer(data: datasets.Dataset,
@@ -321,7 +360,8 @@ def train_transfer(data: datasets.Dataset,
              seed: int = 42,
              logdir: Optional[str] = None,
              progress: bool = False,
-             overwrite: bool = False) -> TransferResult:
+             overwrite: bool = False,
+             save_every: int = 0) -> TransferResult:
   """Runs the transfer listing of 002_9773991e7c1a2830.txt on `data`.
 
   Args:
@@ -335,7 +375,10 @@ def train_transfer(data: datasets.Dataset,
     seed: graph seed (initial weights of the new layers) and shuffling seed.
     logdir: TensorBoard run directory (e.g. `<logdir>/tf1_transfer`); None writes no logs.
     progress: show a progress bar over the epochs.
-    overwrite: allow a non-empty `checkpoint_dir`.
+    overwrite: allow a non-empty `checkpoint_dir` (its checkpoints are removed; nothing is resumed).
+    save_every: also save `model-<step>` every this many global steps (0: at the end only). A `checkpoint_dir`
+      holding a run started with the same arguments (`RUN_FILE`) is resumed from its latest checkpoint, bit-equal
+      to the run that was never interrupted.
 
   Returns:
     A `TransferResult`.
@@ -347,21 +390,35 @@ def train_transfer(data: datasets.Dataset,
   """
   prefix = _tf1_checkpoint.resolve_checkpoint(source)
   reused, first_step = _reused_sizes(prefix, data.n_inputs)
-  _check_output_dir(checkpoint_dir, overwrite)
   hidden_sizes = tuple(reused) + (n_hidden4,)
+  params = dict(source=os.path.abspath(prefix), hidden_sizes=list(hidden_sizes), examples=len(data.x_train),
+                batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed))
+  resume = resumable(checkpoint_dir, params, overwrite)
+  if overwrite and not resume and os.path.isdir(checkpoint_dir):
+    for name in os.listdir(checkpoint_dir):  # The old run's checkpoints would be resumed or mixed in.
+      if name in (_bundle.STATE_FILE, RUN_FILE) or re.match(r"model-\d+\.(index|data-)", name):
+        os.remove(os.path.join(checkpoint_dir, name))
   net = _dnn.build_transfer_dnn(data.n_inputs, data.n_classes, hidden_sizes, reused_layers=REUSED_LAYERS,
                                 learning_rate=learning_rate, seed=seed)
   summary_op = add_summaries(net)
-  os.makedirs(checkpoint_dir, exist_ok=True)
-  with net.graph.as_default():  # FileWriter refuses eager mode, TF2's default.
-    writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None
+  out_prefix = os.path.join(checkpoint_dir, "model")
+  steps_per_epoch = -(-len(data.x_train) // batch_size)
+  last_step = first_step + epochs * steps_per_epoch
   step = first_step
   history = []
-  try:
-    with v1.Session(graph=net.graph) as sess:
+  writer = None
+  with run_directory(checkpoint_dir, out_prefix), v1.Session(graph=net.graph) as sess:
+    try:
+      record_run(checkpoint_dir, params)
+      with net.graph.as_default():  # FileWriter refuses eager mode, TF2's default.
+        writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None
       # The listing's order: initialize everything, then restore hidden1-3 over the fresh values.
       sess.run(net.init)
       net.restore_saver.restore(sess, prefix)
+      resumed_from = load_latest(sess, net.saver, checkpoint_dir) if resume else None
+      if resumed_from:
+        step = int(re.search(r"-(\d+)$", resumed_from).group(1))
+        logging.info("Resumed from %s at global step %d.", resumed_from, step)
 
       def record():
         loss, accuracy, summary = evaluate(sess, net, data.x_test, data.y_test, summary_op)
@@ -370,21 +427,33 @@ def train_transfer(data: datasets.Dataset,
           writer.add_summary(summary, step)
         return loss, accuracy
 
-      record()
-      bar = Progress(epochs, progress, unit_name="epoch")
-      for epoch in range(epochs):
+      if not resumed_from:
+        record()
+      first_epoch = (step - first_step) // steps_per_epoch
+      bar = Progress(max(epochs - first_epoch, 0), progress, unit_name="epoch")
+      saved = None
+      for epoch in range(first_epoch, epochs):
+        # Seeded per epoch and skipping the batches a resumed checkpoint holds, as in `train_dnn`.
         rng = np.random.default_rng([seed, epoch])
-        for x_batch, y_batch in datasets.batches(data.x_train, data.y_train, batch_size, rng):
+        done = step - first_step - epoch * steps_per_epoch
+        for x_batch, y_batch in itertools.islice(datasets.batches(data.x_train, data.y_train, batch_size, rng),
+                                                 done, None):
           sess.run(net.training_op, feed_dict={net.X: x_batch, net.y: y_batch})
           step += 1
+          if save_every and step % save_every == 0 and step != last_step:
+            saved = net.saver.save(sess, out_prefix, global_step=step)
         loss, accuracy = record()
-        bar.update(epoch + 1, [("test_loss", loss), ("test_accuracy", accuracy)])
+        bar.update(epoch - first_epoch + 1, [("test_loss", loss), ("test_accuracy", accuracy)])
         if not progress:
           logging.info("epoch %d step %d: test loss %.4f, test accuracy %.4f", epoch + 1, step, loss, accuracy)
-      saved = net.saver.save(sess, os.path.join(checkpoint_dir, "model"), global_step=step)
-  finally:
-    if writer:
-      writer.close()
+      if not (saved or resumed_from or "").endswith(f"-{step}"):
+        saved = net.saver.save(sess, out_prefix, global_step=step)
+      saved = saved or resumed_from
+      if not history:
+        record()
+    finally:
+      if writer:
+        writer.close()
   _, loss, accuracy = history[-1]
   return TransferResult(checkpoint=saved, source=prefix, restored=sorted(v.op.name for v in net.reuse_vars),
                         hidden_sizes=hidden_sizes, first_step=first_step, global_step=step, test_loss=loss,
@@ -490,7 +559,7 @@ def train_gan(checkpoint_dir: str,
   eval_z = np.random.default_rng([seed, 0]).uniform(-1.0, 1.0, size=(_EVAL_SAMPLES, noise_dim)).astype(np.float32)
   log_every = max(steps // 50, 1)
   saved, writer = None, None
-  with _run_directory(checkpoint_dir, prefix), v1.Session(graph=net.graph) as sess:
+  with run_directory(checkpoint_dir, prefix), v1.Session(graph=net.graph) as sess:
     try:
       with net.graph.as_default():
         writer = v1.summary.FileWriter(logdir, graph=net.graph) if logdir else None

@@ -48,8 +48,8 @@ def _check_help(text, script, command):
   assert text.startswith(f"Usage: {command} [flags]\n")
   assert "Example" in text and f"{command} --" in text  # an example in the command the user typed
   assert OWN_FLAG[script] in text
-  # --checkpoint is shared; --save_every is train_tf1's and also gan_tf1's own (periodic GAN checkpoints).
-  shared = {"--checkpoint"} | ({"--save_every"} if script == "gan_tf1" else set())
+  # --checkpoint is shared; --save_every is train_tf1's and also the other training scripts' own.
+  shared = {"--checkpoint"} | ({"--save_every"} if script in ("gan_tf1", "transfer_tf1", "migrate") else set())
   others = {f for s, f in OWN_FLAG.items() if s != script and f != OWN_FLAG[script]} - shared
   assert [f for f in others if f + ":" in text] == []
   assert "--helpfull" in text and "--alsologtostderr" not in text  # absl's own flags only on request
