@@ -25,6 +25,10 @@ def main(args):
   import numpy as np  # pylint: disable=import-outside-toplevel
 
   np.savez(f"{args['work_dir']}/weights.npz", **result.pop("weights"))
+  if args.get("continuation_dir"):  # migrate's Keras phase too, in the same process
+    continued = common.continue_migrated(strategy, args["continuation_dir"])
+    np.savez(f"{args['work_dir']}/continued.npz", **continued.pop("weights"))
+    result["continued"] = continued
   with open(f"{args['work_dir']}/result.json", "w", encoding="utf-8") as f:
     json.dump(result, f)
 

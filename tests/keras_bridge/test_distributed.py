@@ -88,6 +88,27 @@ def _free_ports(n):
       s.close()
 
 
+@pytest.fixture(scope="module")
+def single_continued(tmp_path_factory):
+  """migrate's Keras phase on one device (`common.continue_migrated`)."""
+  return common.continue_migrated(tf.distribute.get_strategy(), str(tmp_path_factory.mktemp("cont") / "ckpt"))
+
+
+def _check_continued(single, work_dir, checkpoint_dir):
+  """The distributed Keras phase of migrate: the single device's weights; the chief alone left checkpoints."""
+  with open(os.path.join(work_dir, "result.json"), encoding="utf-8") as f:
+    continued = json.load(f)["continued"]
+  weights = dict(np.load(os.path.join(work_dir, "continued.npz")))
+  assert continued["global_step"] == single["global_step"] == 66
+  assert not continued["jit"] and continued["steps_per_call"] == 1
+  diffs = {path: float(np.max(np.abs(weights[path] - value))) for path, value in single["weights"].items()}
+  print(f"continuation: max |distributed - single device| per weight after 26 steps: {diffs}")
+  assert max(diffs.values()) <= TOL, diffs
+  assert continued["checkpoint"] == os.path.join(checkpoint_dir, "ckpt-66")
+  assert not glob.glob(os.path.join(checkpoint_dir, ".workertemp_*"))
+  return weights
+
+
 def _check_against_single(run, result, out):
   single = run["single"]
   assert result["iterations"] == single["iterations"] == 6
@@ -110,26 +131,30 @@ def _check_against_single(run, result, out):
   assert not glob.glob(str(out / ".workertemp_*"))
 
 
-def test_mirrored_two_devices_equals_single_device(tf1_run, tmp_path):
+def test_mirrored_two_devices_equals_single_device(tf1_run, single_continued, tmp_path):
   """Claim: under MirroredStrategy on 2 logical CPUs, load_tf1_training_state gives both replicas the TF1
-  values, the custom step continues to the single-device weights, and the write-back restores in TF1."""
-  out = tmp_path / "out"
-  proc = _worker(_args(tf1_run, "mirrored", out), tmp_path / "w")
+  values, the custom step continues to the single-device weights, and the write-back restores in TF1; migrate's
+  Keras phase (uneven last batches included) trains to the single-device weights too."""
+  out, continued = tmp_path / "out", str(tmp_path / "continued")
+  proc = _worker(_args(tf1_run, "mirrored", out, continuation_dir=continued), tmp_path / "w")
   assert proc.wait(timeout=180) == 0, _log(tmp_path / "w")
   _check_against_single(tf1_run, _result(tmp_path / "w"), out)
+  _check_continued(single_continued, tmp_path / "w", continued)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("TF1KB_MULTI_WORKER") != "1",
                     reason="two worker processes take ~50 s on 2 cores; run with TF1KB_MULTI_WORKER=1 (BUILD.md)")
-def test_multi_worker_two_processes_equals_single_device(tf1_run, tmp_path):
+def test_multi_worker_two_processes_equals_single_device(tf1_run, single_continued, tmp_path):
   """Claim: two MultiWorkerMirroredStrategy workers on 127.0.0.1 continue to the single-device weights; only
   the chief (task 0) leaves a checkpoint, worker 1 writes its temporary copy and removes it."""
   started = time.monotonic()
   for attempt in range(3):
     workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     out, dirs = tmp_path / f"try{attempt}" / "out", [tmp_path / f"try{attempt}" / f"w{i}" for i in range(2)]
-    procs = [_worker(_args(tf1_run, "multi_worker", out, workers=workers, task_index=i), dirs[i]) for i in range(2)]
+    continued = [str(tmp_path / f"try{attempt}" / f"continued{i}") for i in range(2)]
+    procs = [_worker(_args(tf1_run, "multi_worker", out, workers=workers, task_index=i,
+                           continuation_dir=continued[i]), dirs[i]) for i in range(2)]
     try:
       codes = [p.wait(timeout=240) for p in procs]
     finally:
@@ -150,6 +175,12 @@ def test_multi_worker_two_processes_equals_single_device(tf1_run, tmp_path):
     np.testing.assert_array_equal(other["weights"][path], value, err_msg=path)  # Every replica: the same.
   _check_against_single(tf1_run, chief, out)
   assert sorted(os.listdir(out)) == ["checkpoint", "model.ckpt-6.data-00000-of-00001", "model.ckpt-6.index"]
+  chief_weights = _check_continued(single_continued, dirs[0], continued[0])
+  other_weights = dict(np.load(os.path.join(dirs[1], "continued.npz")))
+  for path, value in chief_weights.items():
+    np.testing.assert_array_equal(other_weights[path], value, err_msg=path)
+  # The other worker saved into .workertemp_1 (the save is collective) and removed it.
+  assert not glob.glob(os.path.join(continued[1], "**", "*.index"), recursive=True)
 
 
 def test_strategy_from_flags_errors():
