@@ -88,6 +88,12 @@ NOT_RUN = {
     "pip install -e '.[test]' 'tensorflow==2.X.*' 'keras==3.Y.*'": "network, and X/Y are placeholders",
     "python -m pytest tests/conformance/test_tf_private.py tests/conformance/test_keras_private.py -q":
         "the test suite itself",
+    "python -m scripts.migrate --strategy=mirrored --workdir=runs/migrate_mirrored":
+        "the main job again (a minute); tests/keras_bridge/test_distributed.py runs its Keras phase mirrored",
+    "python -m scripts.migrate --strategy=multi_worker --workers=10.0.0.1:2222,10.0.0.2:2222 --task_index=0":
+        "needs two machines; test_distributed.py runs two workers on 127.0.0.1 (TF1KB_MULTI_WORKER=1)",
+    "python -m scripts.migrate --strategy=multi_worker --workers=10.0.0.1:2222,10.0.0.2:2222 --task_index=1":
+        "needs two machines; test_distributed.py runs two workers on 127.0.0.1 (TF1KB_MULTI_WORKER=1)",
     "python benchmarks/convert.py": "minutes-long: a 2 GiB checkpoint, 3 runs of 4 methods",
     "python benchmarks/convert.py --size_gib=0.01 --repeats=1":
         "about a minute (five fresh TensorFlow processes); tests/keras_bridge/test_formats.py runs it in-process",

@@ -31,6 +31,26 @@ print("START", flush=True)
 training.train_gan(sys.argv[1], steps=400, batch_size=16, save_every=int(sys.argv[2]), seed=3)
 """
 
+_TRANSFER = """
+import sys
+from keras_bridge.twins import datasets, training
+data = datasets.load_dataset("digits")
+print("START", flush=True)
+training.train_transfer(data, sys.argv[3], sys.argv[1], n_hidden4=6, epochs=3, batch_size=8, learning_rate=0.05,
+                        seed=3, save_every=int(sys.argv[2]))
+"""
+_KERAS = """
+import sys
+import keras
+from keras_bridge.twins import continuation, datasets, models
+data = datasets.load_dataset("digits")
+keras.utils.set_random_seed(7)
+model = models.transfer_dnn(data.n_inputs, data.n_classes, (16, 12, 10, 6))
+print("START", flush=True)
+continuation.continue_training(model, data, first_step=100, epochs=3, batch_size=8, learning_rate=0.05, seed=3,
+                               checkpoint_dir=sys.argv[1], save_every=int(sys.argv[2]), jit_compile=False)
+"""
+
 
 def _values(prefix):
   reader = tf.train.load_checkpoint(prefix)
@@ -42,20 +62,24 @@ def _latest_step(directory):
   return int(state.model_checkpoint_path.rsplit("-", 1)[1]) if state else 0
 
 
-def _kill_and_resume(name, code, directory, save_every, kills, total_steps):
+def _kill_and_resume(name, code, directory, save_every, kills, total_steps, *args):
   """Kills a run once its latest checkpoint passes a seeded step, plus a seeded 0-30 ms (so mid-save too)."""
   rand = _faults.rng(name)
   points = []
   for _ in range(kills):
-    target, extra = rand.randrange(1, total_steps), rand.uniform(0.0, 0.03)
-    proc = _faults.start(code, directory, save_every)
+    # A step beyond the latest checkpoint, so each kill lands in new training (or in the save after it).
+    latest = _latest_step(directory)
+    if latest + 1 >= total_steps:
+      break
+    target, extra = rand.randrange(latest + 1, total_steps), rand.uniform(0.0, 0.03)
+    proc = _faults.start(code, directory, save_every, *args)
     while proc.poll() is None and _latest_step(directory) < target:
       time.sleep(0.001)
     if not _faults.kill_after(proc, extra):
       break
     points.append((target, round(extra, 4), _latest_step(directory)))
   print(f"{name}: kill points (target step, extra s, latest checkpoint then): {points}")
-  proc = _faults.start(code, directory, save_every)
+  proc = _faults.start(code, directory, save_every, *args)
   _, err = proc.communicate(timeout=300)
   assert proc.returncode == 0, err
   return points
@@ -100,3 +124,48 @@ def test_train_gan_killed_and_resumed_is_bit_equal(tmp_path):
                  sum(b for _, b in leaked), kill_points=points)
   assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
   assert not leaked, leaked
+
+
+@pytest.mark.slow
+def test_train_transfer_killed_and_resumed_is_bit_equal(tmp_path):
+  if not _faults.FULL:
+    pytest.skip("TF1KB_FAULTS=full: CI runs tests/scripts/test_continuation.py's in-process interruption instead")
+  data = datasets.load_dataset("digits")
+  source = training.train_dnn(data, str(tmp_path / "src"), epochs=1, batch_size=8, learning_rate=0.05,
+                              hidden_sizes=(16, 12, 10, 8), seed=3).checkpoint
+  args = dict(n_hidden4=6, epochs=3, batch_size=8, learning_rate=0.05, seed=3, save_every=11)
+  reference = training.train_transfer(data, source, str(tmp_path / "ref"), **args)
+  run = str(tmp_path / "run")
+  points = _kill_and_resume("transfer", _TRANSFER, run, 11, 6, reference.global_step, source)
+  final = tf.train.latest_checkpoint(run)
+  want, got = _values(reference.checkpoint), _values(final)
+  failed = [k for k in want if not np.array_equal(want[k], got[k])]
+  leaked = _faults.leftovers(run)
+  _faults.record("resume_transfer", len(points), len(points) * (not failed), len(points) * bool(failed),
+                 sum(b for _, b in leaked), kill_points=points)
+  assert os.path.basename(final) == os.path.basename(reference.checkpoint)
+  assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
+  assert not leaked, leaked
+
+
+@pytest.mark.slow
+def test_keras_continuation_killed_and_resumed_is_bit_equal(tmp_path):
+  """migrate's Keras phase (`continuation.continue_training`), SIGKILLed during training and saving."""
+  if not _faults.FULL:
+    pytest.skip("TF1KB_FAULTS=full: CI runs tests/scripts/test_continuation.py's in-process interruption instead")
+  run, ref = str(tmp_path / "run"), str(tmp_path / "ref")
+  proc = _faults.start(_KERAS, ref, 13)
+  _, err = proc.communicate(timeout=300)
+  assert proc.returncode == 0, err
+  reference = tf.train.latest_checkpoint(ref)
+  points = _kill_and_resume("keras", _KERAS, run, 13, 6, 100 + 3 * 180)
+  final = tf.train.latest_checkpoint(run)
+  want, got = _values(reference), _values(final)
+  failed = [k for k in want if not np.array_equal(want[k], got[k])]
+  leaked = _faults.leftovers(run)
+  _faults.record("resume_keras_continuation", len(points), len(points) * (not failed), len(points) * bool(failed),
+                 sum(b for _, b in leaked), kill_points=points)
+  assert os.path.basename(final) == os.path.basename(reference) == "ckpt-640"
+  assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
+  assert not leaked, leaked
+  assert len([n for n in os.listdir(run) if n.endswith(".index")]) <= 5
