@@ -94,20 +94,27 @@ class LayoutStore(saving_lib.H5IOStore):
     pass
 
 
-class StreamingH5Store(saving_lib.H5IOStore):
-  """Keras's own `.weights.h5` writer, with `values[id(variable)]()` written in place of a variable's value."""
+def put_array(group, key: str, array: np.ndarray) -> None:
+  """Writes `array` as dataset `key` of `group` as `H5IOStore.__setitem__` does (bfloat16 tagged so)."""
+  if keras.backend.standardize_dtype(array.dtype) == "bfloat16":
+    group.create_dataset(key, data=array).attrs["dtype"] = "bfloat16"
+  else:
+    group[key] = array
 
-  def __init__(self, path, values: Dict[int, Callable[[], np.ndarray]]):
+
+class StreamingH5Store(saving_lib.H5IOStore):
+  """Keras's own `.weights.h5` writer, with `writers[id(variable)](group, key)` writing a variable's dataset."""
+
+  def __init__(self, path, writers: Dict[int, Callable[[object, str], None]]):
     super().__init__(path, mode="w")
-    self._values = values
+    self._writers = writers
 
   def __setitem__(self, key, value):
     # As H5IOStore.__setitem__, but without its `np.array` copy of every value.
     if not self._h5_entry_initialized:
       self._create_h5_group(self._h5_entry_path)
-    read = self._values.get(id(value))
-    array = read() if read is not None else np.asarray(keras.ops.convert_to_numpy(value))
-    if keras.backend.standardize_dtype(array.dtype) == "bfloat16":
-      self._h5_entry_group.create_dataset(key, data=array).attrs["dtype"] = "bfloat16"
+    write = self._writers.get(id(value))
+    if write is not None:
+      write(self._h5_entry_group, key)
     else:
-      self._h5_entry_group[key] = array
+      put_array(self._h5_entry_group, key, np.asarray(keras.ops.convert_to_numpy(value)))
