@@ -295,7 +295,7 @@ class _H5Source(_BundleSource):
   def __init__(self, path, model, *, strict):  # pylint: disable=super-init-not-called
     self.format, self.location = KERAS_H5, path
     self.specs = _keras_h5.h5_datasets(path)
-    keys, _ = _keras_h5.h5_layout(model)
+    keys = _keras_h5.h5_layout(model).paths
     self._use(_check_specs(path, KERAS_H5, model, keys, self.specs, strict))
 
   def read_tensor(self, key):
@@ -397,6 +397,7 @@ class _Plan:
   extra: Dict[str, Callable[[], object]] = dataclasses.field(default_factory=dict)  # dst key -> read
   graph: bytes = b""  # The object graph of an object-based output.
   copy: Optional[_bundle.CopyPlan] = None  # The source's data files, for the copy path.
+  layout: Optional[_keras_h5.Layout] = None  # The `.weights.h5` layout of a keras-h5 output.
 
   def converted(self, path, dst_key) -> ConvertedTensor:
     key = self.source.keys[path]
@@ -404,9 +405,9 @@ class _Plan:
 
 
 def _plan_keras_h5(plan: _Plan, **_) -> None:
-  _, entries = _keras_h5.h5_layout(plan.model)
+  plan.layout = _keras_h5.h5_layout(plan.model)
   names = {id(var): path for path, var in plan.weights.items()}
-  for dataset, value in entries:
+  for dataset, value in plan.layout.entries:
     path = names.get(id(value))
     plan.report.tensors.append(plan.converted(path, dataset) if path else ConvertedTensor(
         "", "", dataset, _specs.shape_tuple(value.shape), _specs.dtype_name(value.dtype)))
@@ -456,10 +457,9 @@ def _write_keras_h5(plan: _Plan, progress, verify) -> None:
   used = [t for t in plan.report.tensors if t.keras_path]
   bundle = getattr(plan.source, "bundle", None)
   found = _bundle.extents(bundle, [t.src_key for t in used if t.dtype in _keras_h5.DIRECT_DTYPES]) if bundle else {}
-  values = {id(plan.weights[t.keras_path]): _keras_h5.H5Value(
-      t.dst_key, lambda k=t.src_key: plan.source.read_numpy(k), found.get(t.src_key), t.shape, t.dtype)
-            for t in used}
-  _keras_h5.write_h5(plan.dst, plan.model, values, progress, verify)
+  values = {t.dst_key: _keras_h5.H5Value(lambda k=t.src_key: plan.source.read_numpy(k), found.get(t.src_key),
+                                         t.shape, t.dtype) for t in used}
+  _keras_h5.write_h5(plan.dst, plan.layout, values, progress, verify)
   plan.report.verified = verify and bool(found)
 
 

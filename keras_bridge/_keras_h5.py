@@ -2,8 +2,9 @@
 
 Keras decides the dataset of each variable (`layers/dense/vars/0`) by walking the model; `h5_layout` runs that
 same walk (`saving_lib`, through `keras_bridge._keras_private`) into a store that only records, so the layout is
-exactly the one `model.load_weights` reads. `write_h5` runs it into Keras's own writer with other values
-substituted, under a temporary name that is renamed into place.
+exactly the one `model.load_weights` reads. `write_h5` replays that record with h5py (the `vars` groups with
+their metadata, then the datasets) with other values substituted, under a temporary name that is renamed into
+place; Keras's walk, slow on large models, runs once.
 
 A value whose bytes lie in a checkpoint's data file as HDF5 stores them (`H5Value.extent`: a little-endian
 numeric tensor) never enters memory: its dataset is created contiguous, unfilled and allocated at once, and after
@@ -42,13 +43,22 @@ def is_hdf5(path: str) -> bool:
     return f.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE
 
 
-def h5_layout(model) -> Tuple[Dict[str, str], List[Tuple[str, object]]]:
-  """Where `model.save_weights("x.weights.h5")` puts each weight.
+class Layout(NamedTuple):
+  """What `model.save_weights("x.weights.h5")` writes.
 
-  Returns:
-    `(paths, entries)`: `paths` maps each canonical Keras path to its HDF5 dataset path (for example
-    `"hidden1/kernel" -> "layers/dense/vars/0"`); `entries` lists every `(dataset path, value)` Keras writes,
-    in order, model weights and other state (a built optimizer's variables) alike.
+  `paths` maps each canonical Keras path to its HDF5 dataset path (for example `"hidden1/kernel" ->
+  "layers/dense/vars/0"`); `entries` lists every `(dataset path, value)` Keras writes, in order, model weights
+  and other state (a built optimizer's variables) alike; `groups` every `(path, metadata)` whose `<path>/vars`
+  group Keras creates, in order (metadata: the group's attributes, or None).
+  """
+
+  paths: Dict[str, str]
+  entries: List[Tuple[str, object]]
+  groups: List[Tuple[str, Optional[dict]]]
+
+
+def h5_layout(model) -> Layout:
+  """Where `model.save_weights("x.weights.h5")` puts each weight; see `Layout`.
 
   Raises:
     CheckpointFormatError: a weight is not written as itself (a LoRA-merged or quantized kernel is written
@@ -72,7 +82,7 @@ def h5_layout(model) -> Tuple[Dict[str, str], List[Tuple[str, object]]]:
         f"Keras writes these weights of model {model.name!r} as computed values, not as themselves (LoRA or "
         f"quantization): {', '.join(repr(m) for m in missing)}; convert_checkpoint cannot map them to a "
         f"'{H5_SUFFIX}' dataset. Merge LoRA / dequantize first, or use model.save_weights.")
-  return paths, store.entries
+  return Layout(paths, store.entries, store.groups)
 
 
 def h5_datasets(path) -> Dict[str, Tuple[Tuple[int, ...], str]]:
@@ -96,7 +106,6 @@ def h5_datasets(path) -> Dict[str, Tuple[Tuple[int, ...], str]]:
 class H5Value(NamedTuple):
   """A value to write in place of a variable: `read()` returns it, or `extent` says where its bytes lie."""
 
-  name: str  # The dataset, for progress lines.
   read: Callable[[], np.ndarray]
   extent: Optional[_bundle.Extent] = None  # With `shape` and `dtype` (one of DIRECT_DTYPES): copied as it is.
   shape: Tuple[int, ...] = ()
@@ -112,8 +121,8 @@ def _direct_dcpl():
   return dcpl
 
 
-def write_h5(path, model, values: Dict[int, H5Value], progress, verify: bool = True) -> None:
-  """Writes `model`'s `.weights.h5` layout to `path` with `values` (`{id(var): H5Value}`) substituted.
+def write_h5(path, layout: Layout, values: Dict[str, H5Value], progress, verify: bool = True) -> None:
+  """Writes `layout` to `path`, with `values` (`{dataset: H5Value}`) in place of those datasets' variables.
 
   The file is written under a temporary name, synced and renamed into place, holding `path`'s lock; the
   temporary files of killed writers in the directory are removed first (`keras_bridge._durable`). Values with an
@@ -127,31 +136,27 @@ def write_h5(path, model, values: Dict[int, H5Value], progress, verify: bool = T
   with _durable.writer_lock(path), _durable.storage_errors(path, "write the weights file"):
     _bundle.recover(directory)
     tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{uuid.uuid4().hex}{H5_SUFFIX}")
-    count, copies = [0], []  # copies: (extent, offset in the file)
-
-    def writer(value: H5Value):
-      def write(group, key):
-        count[0] += 1
-        if value.extent is not None:
-          dataset = group.create_dataset(key, shape=value.shape, dtype=np.dtype(value.dtype).newbyteorder("<"),
-                                         dcpl=_direct_dcpl())
-          offset = dataset.id.get_offset()
-          if value.extent.size:
-            copies.append((value.extent, offset))
-          nbytes = value.extent.size
-        else:
-          array = value.read()
-          _keras_private.put_array(group, key, array)
-          nbytes = array.nbytes
-        _bundle.report_progress(progress, count[0], len(values), value.name, nbytes)
-      return write
-
+    copies = []  # (extent, offset of the dataset's bytes in the file)
     try:
-      store = _keras_private.StreamingH5Store(tmp, {i: writer(v) for i, v in values.items()})
-      try:
-        _keras_private.save_state(model, store)
-      finally:
-        store.close()
+      with h5py.File(tmp, "w") as f:
+        for group, metadata in layout.groups:
+          created = f.create_group(f"{group}/vars" if group else "vars")
+          for k, v in (metadata or {}).items():
+            created.attrs[k] = v
+        for i, (name, variable) in enumerate(layout.entries):
+          value = values.get(name)
+          if value is not None and value.extent is not None:
+            dataset = f.create_dataset(name, shape=value.shape, dtype=np.dtype(value.dtype).newbyteorder("<"),
+                                       dcpl=_direct_dcpl())
+            if value.extent.size:
+              copies.append((value.extent, dataset.id.get_offset()))
+            nbytes = value.extent.size
+          else:
+            array = value.read() if value is not None else _keras_private.to_numpy(variable)
+            group, key = name.rsplit("/", 1)
+            _keras_private.put_array(f[group], key, array)
+            nbytes = array.nbytes
+          _bundle.report_progress(progress, i + 1, len(layout.entries), name, nbytes)
       _copy_extents(tmp, copies)
       if verify:
         _bundle.check_crcs([(e._replace(path=tmp, offset=offset), e.path) for e, offset in copies])
