@@ -5,6 +5,8 @@ square float32 kernels `layer<i>/kernel` plus their biases `layer<i>/bias`, then
 same run:
 
 * `cp`: `cp --reflink=never` of the checkpoint's files (the floor; GNU cp reflinks by default where it can);
+* `cp_sync`: the same, then `sync` of the copied files (each fsynced, as the bridge's writers must before their
+  commit record): the floor of a copy that survives a crash, for context (no target is judged against it);
 * `recipe`: the TF migration guide's recipe (site/en/guide/migrate/migrating_checkpoints.ipynb,
   `convert_tf1_to_tf2`): every tensor into a `tf.Variable`, then `tf.train.Checkpoint(vars=...).write`;
 * `bridge_object`: `keras_bridge` TF1 -> object-based (`convert_checkpoint`, `data="auto"`: a copy on a
@@ -57,7 +59,7 @@ from absl import app
 from absl import flags
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-METHODS = ("cp", "recipe", "bridge_object", "bridge_hardlink", "bridge_hardlink_noverify", "bridge_h5")
+METHODS = ("cp", "cp_sync", "recipe", "bridge_object", "bridge_hardlink", "bridge_hardlink_noverify", "bridge_h5")
 XFS_METHODS = ("cp_xfs", "bridge_reflink", "bridge_reflink_noverify")
 #: The "small constant" of the memory target, in MiB.
 SMALL_CONSTANT_MIB = 64
@@ -142,13 +144,16 @@ def _model(num_vars, n):
   return keras.Model(inputs, x)
 
 
-def _cp(src: str, dst: str) -> float:
-  """Copies the files of checkpoint `src` into the new directory `dst` with `cp --reflink=never`; the seconds."""
+def _cp(src: str, dst: str, sync: bool = False) -> float:
+  """Copies the files of checkpoint `src` into the new directory `dst` with `cp --reflink=never` (then, with
+  `sync`, fsyncs each copy with `sync FILE...`); returns the seconds."""
   files = sorted(os.path.join(os.path.dirname(src), f) for f in os.listdir(os.path.dirname(src))
                  if f.startswith(os.path.basename(src) + "."))
   os.makedirs(dst)
   start = time.perf_counter()
   subprocess.run(["cp", "--reflink=never", *files, dst], check=True)
+  if sync:
+    subprocess.run(["sync", *(os.path.join(dst, os.path.basename(f)) for f in files)], check=True)
   return time.perf_counter() - start
 
 
@@ -176,7 +181,7 @@ def _measure(spec: dict) -> dict:
   """Runs one method in this process: imports, baseline, conversion; returns seconds and peak RSS."""
   method, src, dst = spec["method"], spec["src"], spec["dst"]
   if method.startswith("cp"):
-    seconds = _cp(src, dst)
+    seconds = _cp(src, dst, sync=method == "cp_sync")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     return {"seconds": seconds, "peak_above_baseline": peak, "baseline_rss": 0,
             "baseline": "the cp process's own peak RSS"}
@@ -283,6 +288,8 @@ def _rows(runs: dict, largest: int, filesystems: dict) -> List[dict]:
       beside = statistics.median(t for x in measured for t in x["cp_beside_seconds"])
       row["cp_beside_seconds"] = beside
       row["ratio_to_cp_beside"] = seconds / beside
+    if base == "cp" and runs.get("cp_sync"):
+      row["ratio_to_cp_sync"] = seconds / statistics.median(x["seconds"] for x in runs["cp_sync"])
     if method in TIME_TARGETS:
       row["time_target_ratio"] = TIME_TARGETS[method]
       row["time_target_met"] = row["ratio_to_cp"] <= TIME_TARGETS[method]
@@ -390,7 +397,8 @@ def _table(header, rows) -> str:
 def format_table(results: dict) -> str:
   """The results as a fixed-width table."""
   c = results["config"]
-  header = ("method", "fs", "seconds", "x cp", "x cp beside", "peak RSS above baseline (MiB)", "targets")
+  header = ("method", "fs", "seconds", "x cp", "x cp beside", "x cp_sync", "peak RSS above baseline (MiB)",
+            "targets")
   rows = []
   for r in results["rows"]:
     targets = ""
@@ -401,7 +409,8 @@ def format_table(results: dict) -> str:
       targets = (f"time <= {r['time_target_ratio']}x {met(r['time_target_met'])} / beside "
                  f"{met(r['time_target_met_beside'])}, RSS <= {r['rss_target_mib']:.0f} {met(r['rss_target_met'])}")
     beside = f"{r['ratio_to_cp_beside']:.2f}" if "ratio_to_cp_beside" in r else "-"
-    rows.append((r["method"], r["filesystem"], f"{r['seconds']:.2f}", f"{r['ratio_to_cp']:.2f}", beside,
+    synced = f"{r['ratio_to_cp_sync']:.2f}" if "ratio_to_cp_sync" in r else "-"
+    rows.append((r["method"], r["filesystem"], f"{r['seconds']:.2f}", f"{r['ratio_to_cp']:.2f}", beside, synced,
                  f"{r['peak_rss_above_baseline_mib']:.0f}", targets))
   return "\n".join([
       f"Checkpoint: {c['checkpoint_bytes'] / (1 << 30):.2f} GiB in {c['tensors']} tensors ({c['num_vars']} kernels "
@@ -409,7 +418,8 @@ def format_table(results: dict) -> str:
       f"{c['repeats']} run(s); {c['cpus']} CPUs",
       _table(header, rows),
       "'x cp': against `cp --reflink=never` of the same files on the same filesystem (cp_xfs for the XFS rows); "
-      "'x cp beside': against cp timed in the same worker right before and after the conversion (median)."])
+      "'x cp beside': against cp timed in the same worker right before and after the conversion (median); "
+      "'x cp_sync': against cp followed by an fsync of each copy, as the bridge's commit requires."])
 
 
 def main(argv):

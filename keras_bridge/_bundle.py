@@ -485,12 +485,19 @@ def _copy_bundle(plan: CopyPlan, part: str, output: str, progress) -> str:
   """
   os.makedirs(os.path.dirname(part), exist_ok=True)
   copies, how = [], set()
-  for i, shard in enumerate(plan.shards):
-    report_progress(progress, i + 1, len(plan.shards), f"{plan.data} {shard}", os.path.getsize(shard))
-    copies.append(part + shard[len(shard) - len(".data-00000-of-00000"):])
-    how.add(_carry(shard, copies[-1], plan.data, output))
-  if plan.verify:
-    verify_crcs(plan, copies)
+  # Each file is synced (for the commit) in the background while the next is carried and the CRCs are read: the
+  # disk writes overlap the work in memory.
+  with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+    synced = []
+    for i, shard in enumerate(plan.shards):
+      report_progress(progress, i + 1, len(plan.shards), f"{plan.data} {shard}", os.path.getsize(shard))
+      copies.append(part + shard[len(shard) - len(".data-00000-of-00000"):])
+      how.add(_carry(shard, copies[-1], plan.data, output))
+      synced.append(pool.submit(fsync, copies[-1]))
+    if plan.verify:
+      verify_crcs(plan, copies)
+    for done in synced:
+      done.result()
   _sstable.write_table(part + ".index", [(b"", plan.header)] + plan.entries)
   return "+".join(sorted(how))
 
@@ -622,7 +629,7 @@ def write_bundle(prefix: str, items: Sequence[Item], progress=False, copy: Optio
       _write_synced(os.path.join(tmp, COMMIT_FILE), json.dumps(
           {"prefix": os.path.basename(prefix), "stale": [os.path.basename(p) for p in stale],
            "record_state": record_state}))
-      _fsync(tmp)
+      fsync(tmp)
       committed = True
       finish_commit(tmp)
       return carried
@@ -656,10 +663,11 @@ def _write_parts(prefix: str, tmp: str, items, progress, copy, one_batch) -> Tup
 def _fsync_all(paths: Sequence[str]) -> None:
   """Syncs `paths` concurrently: the filesystem commits its journal for all of them at once, not once each."""
   with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(16, len(paths)))) as pool:
-    list(pool.map(_fsync, paths))
+    list(pool.map(fsync, paths))
 
 
-def _fsync(path: str) -> None:
+def fsync(path: str) -> None:
+  """Flushes the file or directory at `path` to the device."""
   fd = os.open(path, os.O_RDONLY)
   try:
     os.fsync(fd)
@@ -695,7 +703,7 @@ def finish_commit(tmp: str) -> bool:
   for name in commit["stale"]:
     if os.path.exists(os.path.join(directory, name)):
       os.remove(os.path.join(directory, name))
-  _fsync(directory)
+  fsync(directory)
   if commit["record_state"]:
     record_in_state(directory, prefix)
   shutil.rmtree(tmp, ignore_errors=True)

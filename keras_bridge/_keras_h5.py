@@ -12,6 +12,7 @@ the HDF5 file is closed the bytes are copied into the dataset's place in the fil
 (`copy_file_range`), then checked there against the checkpoint's CRC-32C.
 """
 
+import concurrent.futures
 import os
 import uuid
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
@@ -158,10 +159,11 @@ def write_h5(path, layout: Layout, values: Dict[str, H5Value], progress, verify:
             nbytes = array.nbytes
           _bundle.report_progress(progress, i + 1, len(layout.entries), name, nbytes)
       _copy_extents(tmp, copies)
-      if verify:
-        _bundle.check_crcs([(e._replace(path=tmp, offset=offset), e.path) for e, offset in copies])
-      with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
+      with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        synced = pool.submit(_bundle.fsync, tmp)  # The disk writes overlap the CRC reads.
+        if verify:
+          _bundle.check_crcs([(e._replace(path=tmp, offset=offset), e.path) for e, offset in copies])
+        synced.result()
       os.replace(tmp, path)
     finally:
       if os.path.exists(tmp):

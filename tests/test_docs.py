@@ -88,9 +88,9 @@ NOT_RUN = {
     "pip install -e '.[test]' 'tensorflow==2.X.*' 'keras==3.Y.*'": "network, and X/Y are placeholders",
     "python -m pytest tests/conformance/test_tf_private.py tests/conformance/test_keras_private.py -q":
         "the test suite itself",
-    "python benchmarks/convert.py": "minutes-long: a 2 GiB checkpoint, 3 runs of 4 methods",
-    "python benchmarks/convert.py --size_gib=0.01 --repeats=1":
-        "about a minute (five fresh TensorFlow processes); tests/keras_bridge/test_formats.py runs it in-process",
+    "python benchmarks/convert.py": "minutes-long: 0.25 and 2 GiB checkpoints, 3 runs of 9 methods",
+    "python benchmarks/convert.py --sizes_gib=0.01 --repeats=1 --noxfs":
+        "about two minutes (six fresh TensorFlow processes); tests/keras_bridge/test_formats.py runs it in-process",
 }
 MAIN_JOB = "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && python -m scripts.migrate"
 #: Lines that must not reach a user's terminal (issue 12).

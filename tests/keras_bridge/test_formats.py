@@ -258,13 +258,13 @@ def test_benchmark_smoke_run_writes_every_row(tmp_path):
                                             json_path=str(json_path), repeats=1, in_process=True)
   written = json.loads(json_path.read_text())
   assert written == json.loads(json.dumps(results))
-  assert [r["method"] for r in written["rows"]] == ["cp", "recipe", "bridge_object", "bridge_hardlink",
+  assert [r["method"] for r in written["rows"]] == ["cp", "cp_sync", "recipe", "bridge_object", "bridge_hardlink",
                                                     "bridge_hardlink_noverify", "bridge_h5"]
   assert written["config"]["tensors"] == 4 and written["rows"][0]["ratio_to_cp"] == 1.0
-  assert {"time_target_met", "rss_target_met", "filesystem"} <= set(written["rows"][2])
-  assert [(r["data"], r["verified"]) for r in written["rows"][3:5]] == [("hardlink", True), ("hardlink", False)]
+  assert {"time_target_met", "rss_target_met", "filesystem", "ratio_to_cp_sync"} <= set(written["rows"][3])
+  assert [(r["data"], r["verified"]) for r in written["rows"][4:6]] == [("hardlink", True), ("hardlink", False)]
   growth = convert_benchmark.growth(results, results)
-  assert [g["seconds_growth"] for g in growth] == [1.0] * 6
+  assert [g["seconds_growth"] for g in growth] == [1.0] * 7
 
 
 def test_copy_path_copies_the_data_files_and_rewrites_only_the_index(tf1_ckpt, tmp_path):
