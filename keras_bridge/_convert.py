@@ -12,22 +12,27 @@ Object-based keys and the `.weights.h5` layout depend on how the Keras model is 
 its weights are neither read (except for state that has no source, such as a built optimizer's variables in
 an object-based or `.weights.h5` output) nor changed.
 
-Name-based -> object-based conversion copies: the tensor bytes of both formats are the same, only the keys
-differ, so the source's `.data` files are copied as they are (`copy_file_range`, the in-kernel copy `cp`
-uses) and a new index gives their tensors the object-based keys; the object graph and the state without a
-source (`save_counter`, optimizer variables) go into one more shard. Its cost is that of `cp`, and the
-tensors are never in memory. A source whose data bytes are mostly not model weights (`_COPY_MIN_REFERENCED`)
-or whose index cannot be rewritten here is streamed instead; `ConversionReport.method` says which.
+Name-based -> object-based conversion carries the data files over: the tensor bytes of both formats are the
+same, only the keys differ, so the source's `.data` files join the output as they are and a new index gives their
+tensors the object-based keys; the object graph and the state without a source (`save_counter`, optimizer
+variables) go into one more shard. How the files are carried is `data` (`keras_bridge._bundle.DATA_MODES`): by
+default a reflink (the new file shares the source's extents, copy-on-write: the cost of metadata) on filesystems
+that have them (XFS with reflink=1, btrfs), else the in-kernel copy `cp` uses; hard links only when asked. The
+tensors are never in memory, and every carried tensor's CRC-32C is checked in the output unless `verify=False`.
+A source whose data bytes are mostly not model weights (`_COPY_MIN_REFERENCED`) or whose index cannot be
+rewritten here is streamed instead; `ConversionReport.method` says which.
+
+A checkpoint -> `.weights.h5` conversion lays out the file with Keras's own writer (`keras.src.saving.saving_lib`,
+through `keras_bridge._keras_private`), but copies each numeric tensor's bytes from the checkpoint's data file
+into its dataset in the kernel, never through memory, and checks its CRC-32C there (`keras_bridge._keras_h5`).
 
 Every other conversion streams: every tensor is read from the source and written to the output one at a time
 (small tensors in batches of up to `_BATCH_BYTES`), so the memory it needs beyond the model is about the
 largest tensor. Checkpoints are written by TensorFlow's own `SaveV2` op into one bundle per batch, which
-`MergeV2Checkpoints` (the op sharded `Saver`s use)
-joins by renaming, as a sharded checkpoint with one `.data`
+`MergeV2Checkpoints` (the op sharded `Saver`s use) joins by renaming, as a sharded checkpoint with one `.data`
 shard per batch. Keys and the object graph come from TensorFlow's own serializer
-(`tf.train.Checkpoint(model=model)`), and the `.weights.h5` file from Keras's own writer
-(`keras.src.saving.saving_lib`, through `keras_bridge._keras_private`), with the source tensors substituted for
-the model's values. Outputs are written under a temporary name in the destination directory and renamed into place.
+(`tf.train.Checkpoint(model=model)`). Outputs are written under a temporary name in the destination directory and
+renamed into place.
 
 The pieces live in one module per format: `keras_bridge._bundle` (checkpoint files, the one atomic writer, the
 copy path), `keras_bridge._sstable` (the index table), `keras_bridge._object_graph` (object-based keys),
@@ -66,6 +71,7 @@ NAME_BASED = _bundle.NAME_BASED
 OBJECT_BASED = _bundle.OBJECT_BASED
 KERAS_H5 = _keras_h5.KERAS_H5
 FORMATS = _format_names.FORMATS
+DATA_MODES = _bundle.DATA_MODES
 H5_SUFFIX = _keras_h5.H5_SUFFIX
 OBJECT_GRAPH_KEY = _bundle.OBJECT_GRAPH_KEY
 
@@ -140,8 +146,12 @@ class ConversionReport:
     mapping: the `MappingReport` when the source is name-based, else None.
     dry_run: True when nothing was written.
     seconds: wall time of the conversion.
-    method: "copy" when the source's data files were copied as they are and only the index was rewritten
+    method: "copy" when the source's data files were carried over as they are and only the index was rewritten
       (name-based -> object-based, see `convert_checkpoint`), else "stream".
+    data: with "copy", how the data files were carried: "reflink", "copy" or "hardlink" (in a dry run, the
+      `data` asked for); else "".
+    verified: whether the CRC-32C of every tensor written as it is (carried data files, `.weights.h5` datasets
+      copied from a checkpoint) was checked in the output.
     stream_reason: why a name-based -> object-based conversion streamed instead of copying ("" otherwise).
     unreferenced_bytes: with "copy", the bytes of the copied data files that no output key references (the
       `skipped` tensors: they stay in the files, unreachable).
@@ -159,6 +169,8 @@ class ConversionReport:
   dry_run: bool = False
   seconds: float = 0.0
   method: str = "stream"
+  data: str = ""
+  verified: bool = False
   stream_reason: str = ""
   unreferenced_bytes: int = 0
   sliced: List[str] = dataclasses.field(default_factory=list)
@@ -177,7 +189,9 @@ class ConversionReport:
     verb = "would write" if self.dry_run else "wrote"
     lines = [f"{self.src_format} {self.src!r} -> {self.dst_format} {self.dst!r}: {verb} {len(self.tensors)} "
              f"tensor(s), {self.total_bytes} bytes" + ("" if self.dry_run else f", in {self.seconds:.2f} s") +
-             f" ({self.method}" + (f": {self.stream_reason}" if self.stream_reason else "") + ")",
+             f" ({self.method}" + (f": {self.stream_reason}" if self.stream_reason else "") +
+             (f", data files: {self.data}" if self.data else "") + (", CRC-32C checked" if self.verified else "") +
+             ")",
              _tables.format_table(rows, ("source key", "output key", "shape", "dtype", "bytes"))]
     if self.skipped:
       lines.append(f"Skipped (not model weights): {', '.join(self.skipped)}")
@@ -194,7 +208,8 @@ class ConversionReport:
         "skipped": list(self.skipped),
         "mapping": self.mapping.to_dict() if self.mapping is not None else None,
         "dry_run": self.dry_run, "seconds": self.seconds, "total_bytes": self.total_bytes,
-        "method": self.method, "stream_reason": self.stream_reason, "unreferenced_bytes": self.unreferenced_bytes,
+        "method": self.method, "data": self.data, "verified": self.verified, "stream_reason": self.stream_reason,
+        "unreferenced_bytes": self.unreferenced_bytes,
         "sliced": list(self.sliced),
     }
 
@@ -280,7 +295,7 @@ class _H5Source(_BundleSource):
   def __init__(self, path, model, *, strict):  # pylint: disable=super-init-not-called
     self.format, self.location = KERAS_H5, path
     self.specs = _keras_h5.h5_datasets(path)
-    keys, _ = _keras_h5.h5_layout(model)
+    keys = _keras_h5.h5_layout(model).paths
     self._use(_check_specs(path, KERAS_H5, model, keys, self.specs, strict))
 
   def read_tensor(self, key):
@@ -382,6 +397,7 @@ class _Plan:
   extra: Dict[str, Callable[[], object]] = dataclasses.field(default_factory=dict)  # dst key -> read
   graph: bytes = b""  # The object graph of an object-based output.
   copy: Optional[_bundle.CopyPlan] = None  # The source's data files, for the copy path.
+  layout: Optional[_keras_h5.Layout] = None  # The `.weights.h5` layout of a keras-h5 output.
 
   def converted(self, path, dst_key) -> ConvertedTensor:
     key = self.source.keys[path]
@@ -389,15 +405,15 @@ class _Plan:
 
 
 def _plan_keras_h5(plan: _Plan, **_) -> None:
-  _, entries = _keras_h5.h5_layout(plan.model)
+  plan.layout = _keras_h5.h5_layout(plan.model)
   names = {id(var): path for path, var in plan.weights.items()}
-  for dataset, value in entries:
+  for dataset, value in plan.layout.entries:
     path = names.get(id(value))
     plan.report.tensors.append(plan.converted(path, dataset) if path else ConvertedTensor(
         "", "", dataset, _specs.shape_tuple(value.shape), _specs.dtype_name(value.dtype)))
 
 
-def _plan_object_based(plan: _Plan, *, save_counter, **_) -> None:
+def _plan_object_based(plan: _Plan, *, save_counter, data, verify, **_) -> None:
   report = plan.report
   objects, plan.graph = _object_graph.object_plan(plan.model, save_counter=save_counter)
   names = {id(var): path for path, var in plan.weights.items()}
@@ -415,7 +431,9 @@ def _plan_object_based(plan: _Plan, *, save_counter, **_) -> None:
     plan.copy, why = _bundle.copy_plan(plan.source.location,
                                        {t.src_key: t.dst_key for t in report.tensors if t.keras_path})
     if plan.copy is not None:
+      plan.copy = plan.copy._replace(data=data, verify=verify)
       report.method, report.unreferenced_bytes = "copy", plan.copy.data_bytes - plan.copy.referenced_bytes
+      report.data = data
     else:
       report.stream_reason = why
 
@@ -435,10 +453,14 @@ _PLANNERS = {KERAS_H5: _plan_keras_h5, OBJECT_BASED: _plan_object_based, NAME_BA
 # Writing: one writer per output format, each atomic (see `_bundle.write_bundle`, `_keras_h5.write_h5`).
 
 
-def _write_keras_h5(plan: _Plan, progress) -> None:
-  values = {id(plan.weights[t.keras_path]): (t.dst_key, lambda k=t.src_key: plan.source.read_numpy(k))
-            for t in plan.report.tensors if t.keras_path}
-  _keras_h5.write_h5(plan.dst, plan.model, values, progress)
+def _write_keras_h5(plan: _Plan, progress, verify) -> None:
+  used = [t for t in plan.report.tensors if t.keras_path]
+  bundle = getattr(plan.source, "bundle", None)
+  found = _bundle.extents(bundle, [t.src_key for t in used if t.dtype in _keras_h5.DIRECT_DTYPES]) if bundle else {}
+  values = {t.dst_key: _keras_h5.H5Value(lambda k=t.src_key: plan.source.read_numpy(k), found.get(t.src_key),
+                                         t.shape, t.dtype) for t in used}
+  _keras_h5.write_h5(plan.dst, plan.layout, values, progress, verify)
+  plan.report.verified = verify and bool(found)
 
 
 def _bundle_items(plan: _Plan) -> List[_bundle.Item]:
@@ -451,13 +473,14 @@ def _bundle_items(plan: _Plan) -> List[_bundle.Item]:
   return items
 
 
-def _write_object_based(plan: _Plan, progress) -> None:
+def _write_object_based(plan: _Plan, progress, verify) -> None:
   items = _bundle_items(plan)
   items.append((OBJECT_GRAPH_KEY, lambda: tf.constant(plan.graph, dtype=tf.string), len(plan.graph)))
-  _bundle.write_bundle(plan.dst, items, progress, plan.copy)
+  plan.report.data = _bundle.write_bundle(plan.dst, items, progress, plan.copy)
+  plan.report.verified = verify and plan.copy is not None
 
 
-def _write_name_based(plan: _Plan, progress) -> None:
+def _write_name_based(plan: _Plan, progress, verify) -> None:  # pylint: disable=unused-argument
   _bundle.write_bundle(plan.dst, _bundle_items(plan), progress, record_state=True)
 
 
@@ -476,17 +499,21 @@ def convert_checkpoint(src,
                        overwrite: bool = False,
                        dry_run: bool = False,
                        progress=False,
-                       save_counter: Optional[int] = 1) -> ConversionReport:
+                       save_counter: Optional[int] = 1,
+                       data: str = "auto",
+                       verify: bool = True) -> ConversionReport:
   """Converts weights between name-based (TF1), object-based (TF2) checkpoints and `.weights.h5` files.
 
   Every input is checked before anything is written: the source's format, its keys against the model's
   weights (all of them, with shapes and dtypes; every problem listed in one error) and the output path.
-  Name-based -> object-based copies the source's data files and rewrites only the index (`method="copy"`);
-  source tensors that fill no weight (`skipped`: `global_step`, excluded keys, optimizer slots) then stay
-  in the copied files, referenced by no key (`unreferenced_bytes`), and when they are most of the bytes the
-  conversion streams instead. Other conversions stream one tensor at a time (see the module docstring), so
-  memory beyond the model stays near the largest tensor. The model's weights are not read or changed. The
-  output never shares files (inodes) with the source.
+  Name-based -> object-based carries the source's data files over as they are (reflinked where the filesystem
+  can, else copied; see `data`) and rewrites only the index (`method="copy"`); source tensors that fill no
+  weight (`skipped`: `global_step`, excluded keys, optimizer slots) then stay in the carried files, referenced
+  by no key (`unreferenced_bytes`), and when they are most of the bytes the conversion streams instead. A
+  checkpoint -> `.weights.h5` conversion copies each numeric tensor's bytes into its dataset in the kernel.
+  Other conversions stream one tensor at a time (see the module docstring), so memory beyond the model stays
+  near the largest tensor. The model's weights are not read or changed. The output shares files (inodes) with
+  the source only with `data="hardlink"`.
 
   Outputs:
     * object-based: what `tf.train.Checkpoint(model=twin).save` writes (the weights and `save_counter`), so
@@ -517,6 +544,18 @@ def convert_checkpoint(src,
       `progress(done, total, key, nbytes)` after each tensor (or copied data file) instead, e.g. to drive a
       progress bar.
     save_counter: object-based outputs only: the `save_counter` value to store (None: none, see above).
+    data: how name-based -> object-based carries the source's data files (one of `DATA_MODES`): "auto" reflinks
+      them (XFS with reflink=1, btrfs: the new files share the source's extents copy-on-write, so later writes
+      to either never reach the other) and copies where the filesystem cannot; "copy" always copies the bytes;
+      "reflink" fails with `ArgumentError` where reflinks are impossible; "hardlink" links the source's files
+      into the output: no bytes move, but output and source are then the same files (one inode), so writing
+      to one changes the other. TensorFlow never rewrites a `.data` file in place; a tool that does, or
+      deleting one side's files, is safe only with copies or reflinks. "reflink" and "hardlink" need the copy
+      path (a name-based source, object-based output).
+    verify: check the CRC-32C of every tensor whose bytes are carried or copied as they are (`data`, and the
+      numeric tensors of a `.weights.h5` output) against the source's index before the output is committed,
+      which reads every byte once; False skips it (the source is trusted). Streamed tensors are checked by
+      TensorFlow's reader regardless.
 
   Returns:
     A `ConversionReport`.
@@ -527,11 +566,15 @@ def convert_checkpoint(src,
       `src_format`, is truncated, or source and output formats are the same.
     MappingError: the source's keys do not fill the model's weights one-to-one; lists every problem.
     OutputExistsError: the output exists and `overwrite` is False.
-    ArgumentError: the output is the source itself.
+    ArgumentError: the output is the source itself; `data` is not one of `DATA_MODES`, or asks for a reflink or
+      hard link where the conversion streams or the filesystem refuses.
     OutputBusyError: another process is writing the same output.
     StorageError: the operating system refused a write (no permission, read-only or full disk, I/O error).
   """
   start = time.perf_counter()
+  if data not in DATA_MODES:
+    raise _errors.ArgumentError(f"Unknown data={data!r}; expected one of {DATA_MODES} (--data=...). Nothing was "
+                                f"written.")
   dst = os.path.expanduser(os.fspath(dst))
   dst_fmt = _dst_format(dst, dst_format)
   source = open_source(src, model, src_format=src_format, rules=rules, include=include, exclude=exclude)
@@ -539,7 +582,13 @@ def convert_checkpoint(src,
   plan = _Plan(source=source, model=model, dst=dst, weights=_naming.canonical_weights(model),
                report=ConversionReport(src=source.location, dst=dst, src_format=source.format, dst_format=dst_fmt,
                                        skipped=list(source.skipped), mapping=source.mapping, dry_run=dry_run))
-  _PLANNERS[dst_fmt](plan, rules=rules, save_counter=save_counter)
+  _PLANNERS[dst_fmt](plan, rules=rules, save_counter=save_counter, data=data, verify=verify)
+  if data in ("reflink", "hardlink") and plan.copy is None:
+    why = (f"it streams: {plan.report.stream_reason}" if plan.report.stream_reason else
+           f"{source.format} -> {dst_fmt} rewrites every tensor")
+    raise _errors.ArgumentError(
+        f"data={data!r} shares the data files of a name-based source with an object-based output, but converting "
+        f"{source.location!r} to {dst!r} cannot: {why}. Pass data='auto' (--data=auto). Nothing was written.")
   bundle = getattr(source, "bundle", None)  # A `.weights.h5` source has no slices.
   if bundle is not None:
     used = {t.src_key for t in plan.report.tensors}
@@ -549,6 +598,6 @@ def convert_checkpoint(src,
       os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     with _durable.writer_lock(dst):
       _check_output(source, dst, dst_fmt, overwrite)  # Again, now that no other writer can come between.
-      _WRITERS[dst_fmt](plan, progress)
+      _WRITERS[dst_fmt](plan, progress, verify)
   plan.report.seconds = time.perf_counter() - start
   return plan.report

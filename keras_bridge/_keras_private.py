@@ -6,7 +6,7 @@ tests/conformance/test_keras_private.py, so a new Keras version that moves one f
 anything else. See BUILD.md, "Checking a new TF/Keras version".
 """
 
-from typing import Callable, Dict, List
+from typing import List
 
 import keras
 from keras.src.saving import saving_lib
@@ -71,43 +71,49 @@ def save_state(model, store) -> None:
 
 
 class LayoutStore(saving_lib.H5IOStore):
-  """Records what Keras's `.weights.h5` writer would write, without a file: `entries` of `(dataset, value)`."""
+  """Records what Keras's `.weights.h5` writer would write, without a file.
+
+  `entries` lists `(dataset, value)`; `groups` lists `(path, metadata)` of each `<path>/vars` group in the order
+  `H5IOStore` creates it (at `make` when it has metadata, else at its first dataset), so that replaying both
+  (`keras_bridge._keras_h5.write_h5`) writes the file `save_weights` writes.
+  """
 
   def __init__(self):  # pylint: disable=super-init-not-called
     self.mode = "w"
     self.archive = None
     self.io_file = None
     self.entries = []
+    self.groups = []
     self._path = ""
+    self._created = True
 
   def __bool__(self):
     return True
 
   def make(self, path, metadata=None):
-    self._path = path
+    self._path, self._created = path, bool(metadata)
+    if metadata:
+      self.groups.append((path, dict(metadata)))
     return self
 
   def __setitem__(self, key, value):
+    if not self._created:
+      self.groups.append((self._path, None))
+      self._created = True
     self.entries.append((f"{self._path}/vars/{key}" if self._path else f"vars/{key}", value))
 
   def close(self):
     pass
 
 
-class StreamingH5Store(saving_lib.H5IOStore):
-  """Keras's own `.weights.h5` writer, with `values[id(variable)]()` written in place of a variable's value."""
+def put_array(group, key: str, array: np.ndarray) -> None:
+  """Writes `array` as dataset `key` of `group` as `H5IOStore.__setitem__` does (bfloat16 tagged so)."""
+  if keras.backend.standardize_dtype(array.dtype) == "bfloat16":
+    group.create_dataset(key, data=array).attrs["dtype"] = "bfloat16"
+  else:
+    group[key] = array
 
-  def __init__(self, path, values: Dict[int, Callable[[], np.ndarray]]):
-    super().__init__(path, mode="w")
-    self._values = values
 
-  def __setitem__(self, key, value):
-    # As H5IOStore.__setitem__, but without its `np.array` copy of every value.
-    if not self._h5_entry_initialized:
-      self._create_h5_group(self._h5_entry_path)
-    read = self._values.get(id(value))
-    array = read() if read is not None else np.asarray(keras.ops.convert_to_numpy(value))
-    if keras.backend.standardize_dtype(array.dtype) == "bfloat16":
-      self._h5_entry_group.create_dataset(key, data=array).attrs["dtype"] = "bfloat16"
-    else:
-      self._h5_entry_group[key] = array
+def to_numpy(value) -> np.ndarray:
+  """A variable's value as `H5IOStore` writes it."""
+  return np.asarray(keras.ops.convert_to_numpy(value))

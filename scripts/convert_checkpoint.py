@@ -4,12 +4,17 @@ The model the weights belong to is --model (dnn, transfer_dnn, gan); its sizes a
 given with --n_inputs/--n_outputs/--hidden_sizes. --rules renames TF1 keys, from a file (one
 "regex=replacement" per line, # comments) or inline (a comma-separated list). --dry_run prints the mapping
 and what would be written, and writes nothing. An existing --dst is replaced only with --overwrite.
+TF1 -> object-based carries the .data files over as they are: --data=auto reflinks them where the filesystem can
+(XFS, btrfs) and copies otherwise; --data=hardlink links the source's files into the output instead (no bytes
+move, but both are then the same files: writing to one changes the other); --noverify skips the CRC-32C check of
+the carried bytes.
 The work is `keras_bridge.twins.checkpoints.convert` (the twin, then `keras_bridge.convert_checkpoint`).
 
 Examples:
   python -m scripts.convert_checkpoint --src=runs/train_tf1 --dst=runs/keras/dnn.weights.h5
   python -m scripts.convert_checkpoint --src=runs/keras/dnn.weights.h5 --dst=runs/tf1_again/model \
       --dst_format=name-based --rules='/kernel$=/weights,/bias$=/biases'
+  python -m scripts.convert_checkpoint --src=runs/train_tf1 --dst=runs/tf2/ckpt --data=hardlink
 """
 
 from absl import flags
@@ -29,6 +34,14 @@ _RULES = flags.DEFINE_string("rules", None, "Renaming rules for TF1 keys: a file
                              "per line, or an inline comma-separated list of them.")
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the mapping report and what would be written; write "
                              "nothing.")
+# The choices are keras_bridge._bundle.DATA_MODES, spelled out so that --help does not import TensorFlow.
+_DATA = flags.DEFINE_enum("data", "auto", ["auto", "copy", "reflink", "hardlink"], "TF1 -> object-based: how the "
+                          ".data files are carried over. auto: a reflink where the filesystem has them (XFS, "
+                          "btrfs), else a copy; copy: always copy; reflink: a reflink or an error; hardlink: hard "
+                          "links to the source's own files (they are then the same files: writing to one changes "
+                          "the other).")
+_VERIFY = flags.DEFINE_bool("verify", True, "Check the CRC-32C of every tensor carried or copied as it is against "
+                            "the source's index before the output is committed; --noverify skips it.")
 
 for _name in ("model", "meta", "n_inputs", "n_outputs", "hidden_sizes", "overwrite", "progress"):
   flags.declare_key_flag(_name)
@@ -50,7 +63,8 @@ def main(argv):
     report = importer.convert_user_model(
         _SRC.value, _DST.value, user, src_format=_SRC_FORMAT.value, dst_format=_DST_FORMAT.value,
         overwrite=_cli.OVERWRITE.value, dry_run=_DRY_RUN.value,
-        progress=_cli.progress_bar(_cli.show_progress(_cli.PROGRESS.value)))
+        progress=_cli.progress_bar(_cli.show_progress(_cli.PROGRESS.value)), data=_DATA.value,
+        verify=_VERIFY.value)
     print(f"model: {user.origin}")
     if report.mapping is not None:
       print(report.mapping)
@@ -64,7 +78,7 @@ def main(argv):
                                       dry_run=_DRY_RUN.value,
                                       progress=_cli.progress_bar(_cli.show_progress(_cli.PROGRESS.value)),
                                       n_inputs=_cli.N_INPUTS.value, n_outputs=_cli.N_OUTPUTS.value,
-                                      hidden_sizes=hidden_sizes)
+                                      hidden_sizes=hidden_sizes, data=_DATA.value, verify=_VERIFY.value)
   print(f"model: {_cli.MODEL.value} ({sizes})")
   if report.mapping is not None:
     print(report.mapping)

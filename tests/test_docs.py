@@ -94,9 +94,9 @@ NOT_RUN = {
         "needs two machines; test_distributed.py runs two workers on 127.0.0.1 (TF1KB_MULTI_WORKER=1)",
     "python -m scripts.migrate --strategy=multi_worker --workers=10.0.0.1:2222,10.0.0.2:2222 --task_index=1":
         "needs two machines; test_distributed.py runs two workers on 127.0.0.1 (TF1KB_MULTI_WORKER=1)",
-    "python benchmarks/convert.py": "minutes-long: a 2 GiB checkpoint, 3 runs of 4 methods",
-    "python benchmarks/convert.py --size_gib=0.01 --repeats=1":
-        "about a minute (five fresh TensorFlow processes); tests/keras_bridge/test_formats.py runs it in-process",
+    "python benchmarks/convert.py": "minutes-long: 0.25 and 2 GiB checkpoints, 3 runs of 9 methods",
+    "python benchmarks/convert.py --sizes_gib=0.01 --repeats=1 --noxfs":
+        "about two minutes (six fresh TensorFlow processes); tests/keras_bridge/test_formats.py runs it in-process",
 }
 MAIN_JOB = "python3 -m venv .venv && . .venv/bin/activate && pip install -e . && python -m scripts.migrate"
 #: Lines that must not reach a user's terminal (issue 12).

@@ -141,14 +141,16 @@ def model_for_checkpoint(kind: str, path: str, *, n_inputs: Optional[int] = None
 def convert(src: str, dst: str, *, kind: str = "dnn", src_format: Optional[str] = None,
             dst_format: Optional[str] = None, rules: Sequence[Tuple[str, str]] = (), overwrite: bool = False,
             dry_run: bool = False, progress=False, n_inputs: Optional[int] = None,
-            n_outputs: Optional[int] = None, hidden_sizes: Optional[List[int]] = None):
+            n_outputs: Optional[int] = None, hidden_sizes: Optional[List[int]] = None, data: str = "auto",
+            verify: bool = True):
   """Builds the twin `src` belongs to (sizes read from `src`) and converts; returns `(report, sizes)`.
 
   Args:
     src: the source checkpoint or `.weights.h5` file.
     dst: the output path.
     kind: "dnn", "transfer_dnn" or "gan": the twin to build.
-    src_format, dst_format, rules, overwrite, dry_run, progress: as for `keras_bridge.convert_checkpoint`.
+    src_format, dst_format, rules, overwrite, dry_run, progress, data, verify: as for
+      `keras_bridge.convert_checkpoint`.
     n_inputs, n_outputs, hidden_sizes: override the sizes read from `src` (DNNs).
 
   Returns:
@@ -169,7 +171,8 @@ def convert(src: str, dst: str, *, kind: str = "dnn", src_format: Optional[str] 
     # Only conversion takes a DNN's sizes from its caller (convert_checkpoint's size flags); say so only here.
     raise _errors.MappingError(f"{e} Or give the sizes: --n_inputs, --hidden_sizes and --n_outputs.") from None
   report = _convert.convert_checkpoint(src, dst, keras_model, src_format=src_format, dst_format=dst_format,
-                                       rules=rules, overwrite=overwrite, dry_run=dry_run, progress=progress)
+                                       rules=rules, overwrite=overwrite, dry_run=dry_run, progress=progress,
+                                       data=data, verify=verify)
   return report, sizes
 
 

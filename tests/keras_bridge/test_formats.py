@@ -252,15 +252,19 @@ def test_large_tensors_are_written_in_batches(tf1_ckpt, tmp_path, monkeypatch):
 
 
 def test_benchmark_smoke_run_writes_every_row(tmp_path):
-  """Issue 3 part 8: the benchmark's entry point at a tiny size (in-process) produces all four rows."""
+  """Issue 3 part 8, issue 13: the benchmark's entry point at a tiny size (in-process) produces every row."""
   json_path = tmp_path / "convert.json"
   results = convert_benchmark.run_benchmark(size_gib=0.002, num_vars=2, workdir=str(tmp_path / "work"),
                                             json_path=str(json_path), repeats=1, in_process=True)
   written = json.loads(json_path.read_text())
   assert written == json.loads(json.dumps(results))
-  assert [r["method"] for r in written["rows"]] == ["cp", "recipe", "bridge_object", "bridge_h5"]
+  assert [r["method"] for r in written["rows"]] == ["cp", "cp_sync", "recipe", "bridge_object", "bridge_hardlink",
+                                                    "bridge_hardlink_noverify", "bridge_h5"]
   assert written["config"]["tensors"] == 4 and written["rows"][0]["ratio_to_cp"] == 1.0
-  assert {"time_target_met", "rss_target_met"} <= set(written["rows"][2])
+  assert {"time_target_met", "rss_target_met", "filesystem", "ratio_to_cp_sync"} <= set(written["rows"][3])
+  assert [(r["data"], r["verified"]) for r in written["rows"][4:6]] == [("hardlink", True), ("hardlink", False)]
+  growth = convert_benchmark.growth(results, results)
+  assert [g["seconds_growth"] for g in growth] == [1.0] * 7
 
 
 def test_copy_path_copies_the_data_files_and_rewrites_only_the_index(tf1_ckpt, tmp_path):
@@ -269,7 +273,8 @@ def test_copy_path_copies_the_data_files_and_rewrites_only_the_index(tf1_ckpt, t
   copied shard, referenced by no key; the output shares no inode with the source."""
   report = _convert.convert_checkpoint(tf1_ckpt, tmp_path / "obj" / "ckpt", _twin())
   assert report.method == "copy" and report.stream_reason == "" and report.unreferenced_bytes == 8
-  assert "(copy)" in str(report) and report.to_dict()["method"] == "copy"
+  assert report.data in ("copy", "reflink") and report.verified  # "reflink" where /tmp is XFS or btrfs.
+  assert f"(copy, data files: {report.data}, CRC-32C checked)" in str(report) and report.to_dict()["method"] == "copy"
   out = str(tmp_path / "obj" / "ckpt")
   (source_data,) = glob.glob(tf1_ckpt + ".data-*")
   with open(source_data, "rb") as f, open(out + ".data-00000-of-00002", "rb") as g:

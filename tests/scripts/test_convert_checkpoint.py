@@ -58,8 +58,9 @@ def test_dry_run_writes_nothing_and_overwrite_is_explicit(tiny_checkpoint, tmp_p
 
 
 @pytest.mark.slow
-def test_command_line_dry_run_and_same_format_refusal(tiny_checkpoint, tmp_path):
-  """A bad request is one message and exit status 2; --dry_run shows what would be written."""
+def test_command_line_dry_run_same_format_refusal_and_hardlinks(tiny_checkpoint, tmp_path):
+  """A bad request is one message and exit status 2; --dry_run shows what would be written; --data=hardlink
+  --noverify links the source's data file into the output."""
   _, directory = tiny_checkpoint
   dst = str(tmp_path / "slim" / "model")
   proc = run_script("convert_checkpoint", f"--src={directory}", f"--dst={dst}", "--dst_format=name-based",
@@ -71,6 +72,12 @@ def test_command_line_dry_run_and_same_format_refusal(tiny_checkpoint, tmp_path)
   assert proc.returncode == 0, proc.stderr
   assert "model: dnn (n_inputs=64, hidden_sizes=16,12,10,8, n_outputs=10)" in proc.stdout
   assert "would write" in proc.stdout and not os.path.exists(h5)
+  trained, _ = tiny_checkpoint
+  linked = str(tmp_path / "linked" / "ckpt")
+  proc = run_script("convert_checkpoint", f"--src={directory}", f"--dst={linked}", "--data=hardlink", "--noverify")
+  assert proc.returncode == 0, proc.stderr
+  assert "(copy, data files: hardlink)" in proc.stdout  # No CRC-32C check with --noverify.
+  assert os.stat(trained.checkpoint + ".data-00000-of-00001").st_ino == os.stat(linked + ".data-00000-of-00002").st_ino
 
 
 def test_progress_bar_callback_sees_every_tensor(tiny_checkpoint, tmp_path):
