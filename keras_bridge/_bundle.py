@@ -22,6 +22,7 @@ import concurrent.futures
 import errno
 import fcntl
 import functools
+import contextlib
 import glob
 import json
 import os
@@ -301,7 +302,24 @@ def open_bundle(path) -> Bundle:
   """
   if isinstance(path, Bundle):
     return path
+  _roll_forward(path)
   return Bundle(_resolve(path))
+
+
+def _roll_forward(path) -> None:
+  """Finishes a committed write that a killed writer left next to `path` before reading it, as the next writer
+  would (`recover`): its COMMIT record says the new checkpoint is complete, so a reader must see it, not a prefix
+  whose index was already removed. Best effort: a directory the reader may not write is read as it is."""
+  path = os.path.expanduser(os.fspath(path))
+  directory = path if os.path.isdir(path) else os.path.dirname(path) or "."
+  try:
+    committed = any(name.startswith(".") and ".tmp-" in name
+                    and os.path.exists(os.path.join(directory, name, COMMIT_FILE)) for name in os.listdir(directory))
+  except OSError:
+    return
+  if committed:
+    with contextlib.suppress(OSError):
+      recover(directory)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -96,3 +96,28 @@ def test_permission_denied_is_one_error_line(checkpoint):
     _check(proc, "permission was denied", shut)
   finally:
     shutil.rmtree(public)
+
+
+# EIO: this machine's kernel has no device-mapper (`dmsetup` finds no `error` target) and a loop device cannot be
+# made to fail on demand, so the error is injected at the system calls that the `.weights.h5` writer makes to move
+# tensor bytes (`copy_file_range`, `sendfile`), in the script's own process: the code from the syscall up is the
+# real one.
+_EIO_PRELUDE = """
+import errno, os, runpy, sys
+def _eio(*args, **kwargs):
+  raise OSError(errno.EIO, os.strerror(errno.EIO))
+os.copy_file_range = os.sendfile = _eio
+sys.argv = sys.argv[1:]
+runpy.run_module("scripts.convert_checkpoint", run_name="__main__")
+"""
+
+
+@pytest.mark.slow
+def test_io_error_is_one_error_line(tmp_path, checkpoint):
+  out = tmp_path / "out"
+  out.mkdir()
+  proc = subprocess.run([sys.executable, "-c", _EIO_PRELUDE, "convert_checkpoint", f"--src={checkpoint}",
+                         f"--dst={out}/model.weights.h5", "--model=dnn"], cwd=_faults.REPO, env=_faults.env(),
+                        capture_output=True, text=True, timeout=240, check=False)
+  _check(proc, "the device reported an I/O error", str(out))
+  assert os.listdir(out) == [], os.listdir(out)

@@ -5,6 +5,7 @@ Each child rewrites the same output in a loop (`overwrite=True`), so a seeded ki
 including between the removal of an old index and the rename of a new one.
 """
 
+import glob
 import os
 import subprocess
 import sys
@@ -136,6 +137,33 @@ def test_conversion_onto_its_own_source_is_refused(tmp_path):
   with pytest.raises(keras_bridge.ArgumentError, match="is the source .* itself"):
     keras_bridge.convert_checkpoint(prefix, str(tmp_path / "alias"), _model(), dst_format="name-based",
                                     overwrite=True)
+
+
+def _killed_after_commit(tmp_path):
+  """A save killed after its COMMIT record, with the old index already removed: `(prefix, its values)`."""
+  prefix = keras_bridge.save_tf1_checkpoint(_model(), str(tmp_path / "model.ckpt"))
+  want = _contents(prefix)
+  tmp = os.path.join(str(tmp_path), ".model.ckpt.tmp-killed")
+  os.makedirs(tmp)
+  for name in os.listdir(str(tmp_path)):
+    if name.startswith("model.ckpt."):
+      os.link(os.path.join(str(tmp_path), name), os.path.join(tmp, "merged" + name[len("model.ckpt"):]))
+  with open(os.path.join(tmp, _bundle.COMMIT_FILE), "w", encoding="utf-8") as f:
+    f.write('{"prefix": "model.ckpt", "stale": [], "record_state": true}')
+  os.remove(prefix + ".index")
+  return prefix, want
+
+
+def test_reader_rolls_a_committed_write_forward(tmp_path):
+  """A reader (load_tf1_checkpoint of the directory) finishes the committed write and reads the new values."""
+  prefix, want = _killed_after_commit(tmp_path)
+  model = _model()
+  for w in model.weights:
+    w.assign(np.zeros(w.shape, w.dtype))
+  report = keras_bridge.load_tf1_checkpoint(model, str(tmp_path))
+  assert report.ok and not glob.glob(str(tmp_path / ".model.ckpt.tmp-*"))
+  got = {n: v for n, v in _contents(prefix).items()}
+  assert all(np.array_equal(got[k], want[k]) for k in want)
 
 
 def test_interrupted_overwrite_is_rolled_forward(tmp_path):
