@@ -198,15 +198,71 @@ class Bundle:
             for k in sorted(shapes) if k != OBJECT_GRAPH_KEY}
 
   @functools.cached_property
+  def _extents(self) -> Optional[Tuple[int, Dict[str, List[Tuple[str, object]]]]]:
+    """`(num_shards, {key: [(label, BundleEntryProto)]})` from the index, parsed here: a key's own entry, or for a
+    sliced key (a TF1 partitioned variable) one entry per slice, labelled `key[slice i]`; None when the index
+    cannot be parsed here (TensorFlow's reader still reads it)."""
+    try:
+      records = _sstable.read_table(self.prefix + ".index")
+      num_shards = _tf_private.parse_bundle_header(records[0][1]).num_shards
+      extents: Dict[str, List[Tuple[str, object]]] = {}
+      for key, value in records[1:]:
+        entry = _tf_private.parse_bundle_entry(value)
+        if key.startswith(b"\x00"):
+          name = slice_key_name(key)
+          parts = extents.setdefault(name, [])
+          parts.append((f"{name}[slice {len(parts)}]", entry))
+        elif not entry.slices:
+          extents[key.decode()] = [(key.decode(), entry)]
+    except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):  # DecodeError is a ValueError.
+      return None
+    return num_shards, extents
+
+  @functools.cached_property
   def sliced_keys(self) -> List[str]:
     """Keys stored as slices (TF1 partitioned variables: `get_variable(..., partitioner=...)`), sorted; they
     read as whole tensors. Empty when the index cannot be parsed here (it still reads through TensorFlow)."""
-    try:
-      records = _sstable.read_table(self.prefix + ".index")
-      return sorted(k.decode() for k, v in records
-                    if k and not k.startswith(b"\x00") and _tf_private.parse_bundle_entry(v).slices)
-    except (ValueError, struct.error, IndexError, UnicodeDecodeError):  # DecodeError is a ValueError.
+    if self._extents is None:
       return []
+    return sorted(k for k, parts in self._extents[1].items() if parts[0][0] != k)
+
+  def verify(self, keys: Sequence[str]) -> None:
+    """Pass 1 of a load: checks that every byte of `keys` is there and matches its index CRC-32C, streaming.
+
+    The data shards are read at each tensor's offset in 4 MiB chunks, so memory stays flat whatever the size
+    (a sliced key: each of its slices). When the index cannot be parsed here, each tensor is read once through
+    TensorFlow (which checks the CRC) and dropped.
+
+    Raises:
+      CheckpointFormatError: naming every tensor that is short or corrupt and the data files; nothing has been
+        assigned.
+    """
+    keys = sorted(set(keys))
+    if self._extents is None:
+      failures = []
+      for key in keys:
+        try:
+          self.read_tensor(key)
+        except _errors.CheckpointFormatError as e:
+          failures.append(f"{key!r} ({type(e.__cause__).__name__}: {getattr(e.__cause__, 'message', e.__cause__)})")
+    else:
+      num_shards, extents = self._extents
+      shards = [f"{self.prefix}.data-{i:05d}-of-{num_shards:05d}" for i in range(num_shards)]
+      items = [(label, entry) for key in keys for label, entry in extents.get(key, ())
+               if entry.dtype != _DT_STRING]  # A string tensor's CRC is not over its extent; TF checks it.
+      failures = check_crcs(items, shards, shards)
+      strings = [k for k in keys if any(e.dtype == _DT_STRING for _, e in extents.get(k, ()))]
+      for key in strings:
+        try:
+          self.read_tensor(key)
+        except _errors.CheckpointFormatError as e:
+          failures.append(f"{key!r} ({type(e.__cause__).__name__})")
+    if failures:
+      data = sorted(glob.glob(glob.escape(self.prefix) + ".data-*"))
+      raise _errors.CheckpointFormatError(
+          f"Cannot read {len(failures)} tensor(s) of checkpoint {self.prefix!r} from "
+          f"{', '.join(repr(d) for d in data)}: {'; '.join(failures)}. The data file is truncated or corrupt; "
+          f"copy it again. Nothing was assigned.")
 
   def check_extents(self) -> None:
     """Checks that each data shard is as long as the index says (the end of its last tensor).
@@ -363,30 +419,52 @@ def _copy_bundle(plan: CopyPlan, part: str, progress) -> None:
   _sstable.write_table(part + ".index", [(b"", plan.header)] + plan.entries)
 
 
+def slice_key_name(key: bytes) -> str:
+  """The variable name of a slice's index key (`checkpoint::EncodeTensorNameSlice`: a 0 byte, then the name in
+  OrderedCode, where 0x00 is written 0x00 0xFF and 0xFF is written 0xFF 0x00, ended by 0x00 0x01)."""
+  name, i = bytearray(), 1
+  while key[i:i + 2] != b"\x00\x01":
+    name.append(key[i])
+    i += 2 if key[i] in (0x00, 0xFF) else 1
+  return name.decode()
+
+
+def check_crcs(items: Sequence[Tuple[str, object]], files: Sequence[str], sources: Sequence[str]) -> List[str]:
+  """Each `(label, BundleEntryProto)`'s bytes in `files[entry.shard_id]` checked against its index CRC-32C,
+  streaming in 4 MiB chunks, in file order; returns one line per short or mismatching tensor, naming its bytes in
+  `sources[entry.shard_id]` (the file the bytes came from)."""
+  bad, handles = [], {}
+  try:
+    for label, entry in sorted(items, key=lambda item: (item[1].shard_id, item[1].offset)):
+      f = handles.get(entry.shard_id)
+      if f is None:
+        f = handles[entry.shard_id] = open(files[entry.shard_id], "rb", buffering=0)  # pylint: disable=consider-using-with
+      f.seek(entry.offset)
+      crc, left = 0, entry.size
+      while left:
+        chunk = f.read(min(left, _CRC_CHUNK))  # google_crc32c takes bytes only, not a view of a reused buffer.
+        if not chunk:
+          break
+        crc, left = google_crc32c.extend(crc, chunk), left - len(chunk)
+      where = f"bytes {entry.offset}..{entry.offset + entry.size} of {sources[entry.shard_id]!r}"
+      if left:
+        bad.append(f"{label!r} ({where}: the file ends {left} bytes early)")
+      elif _sstable.mask(crc) != entry.crc32c:
+        bad.append(f"{label!r} ({where}: CRC-32C mismatch)")
+  finally:
+    for f in handles.values():
+      f.close()
+  return bad
+
+
 def verify_crcs(plan: CopyPlan, copies: Sequence[str]) -> None:
   """Checks each referenced tensor's bytes in `copies` against its index CRC-32C, streaming in 4 MiB chunks.
 
   Raises:
     CheckpointFormatError: naming every key whose bytes do not match, and the source shard they came from.
   """
-  entries = sorted(((_tf_private.parse_bundle_entry(value), key.decode()) for key, value in plan.entries),
-                   key=lambda e: (e[0].shard_id, e[0].offset))
-  bad, handles = [], {}
-  try:
-    for entry, key in entries:
-      f = handles.setdefault(entry.shard_id, open(copies[entry.shard_id], "rb"))  # pylint: disable=consider-using-with
-      f.seek(entry.offset)
-      crc, left = 0, entry.size
-      while left:
-        chunk = f.read(min(left, _CRC_CHUNK))
-        if not chunk:
-          break
-        crc, left = google_crc32c.extend(crc, chunk), left - len(chunk)
-      if left or _sstable.mask(crc) != entry.crc32c:
-        bad.append(f"{key!r} (bytes {entry.offset}..{entry.offset + entry.size} of {plan.shards[entry.shard_id]!r})")
-  finally:
-    for f in handles.values():
-      f.close()
+  items = [(key.decode(), _tf_private.parse_bundle_entry(value)) for key, value in plan.entries]
+  bad = check_crcs(items, copies, plan.shards)
   if bad:
     raise _errors.CheckpointFormatError(
         f"The data of {len(bad)} tensor(s) does not match the CRC-32C in the source's index: {'; '.join(bad)}. "
