@@ -244,7 +244,8 @@ class Bundle:
         try:
           self.read_tensor(key)
         except _errors.CheckpointFormatError as e:
-          failures.append(f"{key!r} ({type(e.__cause__).__name__}: {getattr(e.__cause__, 'message', e.__cause__)})")
+          detail = " ".join(str(getattr(e.__cause__, "message", e.__cause__)).split())
+          failures.append(f"{key!r} ({type(e.__cause__).__name__}: {detail})")
     else:
       num_shards, extents = self._extents
       shards = [f"{self.prefix}.data-{i:05d}-of-{num_shards:05d}" for i in range(num_shards)]

@@ -74,6 +74,7 @@ def assign(bundle, assignments: Sequence[Assignment]) -> None:
 
 
 def _partial(prefix, failed, assignments, done, error) -> _errors.PartialLoadError:
+  error = error.__cause__ or error  # TensorFlow's own error, not `read_error`'s advice for converters.
   detail = " ".join(str(getattr(error, "message", None) or error).split())  # One line.
   rest = [a.what for a in assignments if a.what not in done]
   return _errors.PartialLoadError(

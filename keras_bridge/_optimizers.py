@@ -868,7 +868,7 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     opt = report.keras_optimizer
     slot = _keras_private.slot_variables(opt, attr)[_keras_private.variable_index(opt, var)]
     assignments.append(_loading.Assignment(
-        f"{attr.lstrip('_')} slot of {paths[id(var)]!r}", slot, entry, slot=True,
+        f"{type(opt).__name__} {attr.lstrip('_')} of {paths[id(var)]!r}", slot, entry, slot=True,
         scale=-report.tf1.learning_rate if attr == "momentums" else None))  # Keras = -lr * TF1 accumulation.
   _loading.assign(bundle, assignments)
   weights_report.assigned = True
