@@ -48,7 +48,8 @@ OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 STATE_FILE = "checkpoint"
 COMMIT_FILE = "COMMIT"
 _DT_STRING = 7  # tensorflow.DataType.DT_STRING: its bundle CRC covers lengths and bytes, not the raw extent.
-_CRC_CHUNK = 4 << 20
+# 1 MiB: measured 2x faster than 4 MiB (each chunk is a new bytes object; small ones reuse freed memory).
+_CRC_CHUNK = 1 << 20
 
 # Tensors smaller than this are written together; larger ones alone, so the memory a write needs is
 # max(largest tensor, BATCH_BYTES) plus TensorFlow's own overhead.
@@ -229,7 +230,7 @@ class Bundle:
   def verify(self, keys: Sequence[str]) -> None:
     """Pass 1 of a load: checks that every byte of `keys` is there and matches its index CRC-32C, streaming.
 
-    The data shards are read at each tensor's offset in 4 MiB chunks, so memory stays flat whatever the size
+    The data shards are read at each tensor's offset in 1 MiB chunks, so memory stays flat whatever the size
     (a sliced key: each of its slices). When the index cannot be parsed here, each tensor is read once through
     TensorFlow (which checks the CRC) and dropped.
 
@@ -432,7 +433,7 @@ def slice_key_name(key: bytes) -> str:
 
 def check_crcs(items: Sequence[Tuple[str, object]], files: Sequence[str], sources: Sequence[str]) -> List[str]:
   """Each `(label, BundleEntryProto)`'s bytes in `files[entry.shard_id]` checked against its index CRC-32C,
-  streaming in 4 MiB chunks, in file order; returns one line per short or mismatching tensor, naming its bytes in
+  streaming in 1 MiB chunks, in file order; returns one line per short or mismatching tensor, naming its bytes in
   `sources[entry.shard_id]` (the file the bytes came from)."""
   bad, handles = [], {}
   try:
@@ -459,7 +460,7 @@ def check_crcs(items: Sequence[Tuple[str, object]], files: Sequence[str], source
 
 
 def verify_crcs(plan: CopyPlan, copies: Sequence[str]) -> None:
-  """Checks each referenced tensor's bytes in `copies` against its index CRC-32C, streaming in 4 MiB chunks.
+  """Checks each referenced tensor's bytes in `copies` against its index CRC-32C, streaming in 1 MiB chunks.
 
   Raises:
     CheckpointFormatError: naming every key whose bytes do not match, and the source shard they came from.

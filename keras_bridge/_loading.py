@@ -4,7 +4,7 @@
 reading the checkpoint into memory first (a second copy of the model). They load in two passes:
 
 1. `Bundle.verify(keys)` (in `keras_bridge._bundle`): the mapping has already checked keys, shapes and
-   dtypes; this pass streams every needed tensor's bytes through its index CRC-32C, 4 MiB at a time.
+   dtypes; this pass streams every needed tensor's bytes through its index CRC-32C, 1 MiB at a time.
 2. `assign(bundle, assignments)`: each tensor is read by TensorFlow's `RestoreV2` (a sliced key, TF1's
    partitioned variable, comes back whole) and assigned, so at most one tensor is held beyond the model.
    Weights built by a transform (`keras_bridge._transforms`: an RNN kernel's gates) go through NumPy, their
