@@ -89,6 +89,8 @@ def _measure(spec: dict) -> dict:
     sess.run(init)
   else:
     model = _synthetic.dense_model(num_vars, n)
+  # keras_bridge imports its modules on first use; resolve them here, as a Saver is built before it restores.
+  load = keras_bridge.load_tf1_checkpoint
   os.sync()
   base = _synthetic.status("VmRSS")
   _synthetic.reset_peak()
@@ -99,7 +101,7 @@ def _measure(spec: dict) -> dict:
   elif method == "checkpoint_read":
     tf.train.Checkpoint(model=model).read(obj).assert_existing_objects_matched()
   else:
-    keras_bridge.load_tf1_checkpoint(model, src)
+    load(model, src)
   seconds = time.perf_counter() - start
   peak = _synthetic.status("VmHWM") - base
   last = num_vars - 1
