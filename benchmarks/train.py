@@ -41,7 +41,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 from absl import app
@@ -49,20 +48,19 @@ from absl import flags
 
 try:
   from benchmarks import _synthetic
+  from benchmarks import _train_equivalence
 except ImportError:  # Run as a script: its own directory is on the path, not the repository.
   import _synthetic
+  import _train_equivalence
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("dnn", "cnn")
+BATCH, LEARNING_RATE, CLIP = _train_equivalence.BATCH, _train_equivalence.LEARNING_RATE, _train_equivalence.CLIP
+LOSS_RTOL, EQUIVALENCE_STEPS = _train_equivalence.LOSS_RTOL, _train_equivalence.EQUIVALENCE_STEPS
 METHODS = ("tf1_session", "fit_default", "fit_spe100", "fit_jit", "fit_jit_spe100", "jit_step")
 #: The settings this project recommends for training a migrated model on one device.
 RECOMMENDED = "fit_jit_spe100"
-BATCH = 50
-LEARNING_RATE = 0.01
-CLIP = 1.0
 SPEEDUP_TARGET = 1.2
-LOSS_RTOL = 1e-5
-EQUIVALENCE_STEPS = 100
 _MIB = 1 << 20
 
 _STEPS = flags.DEFINE_integer("steps_per_epoch", 200, "Batches of 50 per epoch (the data holds this many).")
@@ -133,16 +131,7 @@ def _inputs(model, x):
   return x.reshape(len(x), -1) if model == "dnn" else x
 
 
-def _compile(model, jit_compile=False, steps_per_execution=1):
-  """The TF1 run's optimizer and loss: SGD, gradients clipped to [-1, 1], mean sparse cross-entropy."""
-  import keras  # pylint: disable=g-import-not-at-top
-  kwargs = {}
-  if jit_compile:
-    kwargs["jit_compile"] = True
-  if steps_per_execution > 1:
-    kwargs["steps_per_execution"] = steps_per_execution
-  model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE, clipvalue=CLIP),
-                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **kwargs)
+_compile = _train_equivalence.compile_like_tf1
 
 
 def _tf1_trainer(model_name, x, y, steps):
@@ -216,50 +205,11 @@ def _measure(spec: dict) -> dict:
           "peak_above_baseline": _synthetic.status("VmHWM") - base}
 
 
-def equivalence(n_inputs=28 * 28, hidden=None, steps=EQUIVALENCE_STEPS, jit_compile=False, workdir=None,
-                seed=42):
-  """TF1's and Keras's losses over the same `steps` batches, one step per call, from the same initial weights.
-
-  The seed-002 DNN (`hidden` units, default `DNN_HIDDEN`) is initialised by TF1, saved by its Saver and loaded
-  into the Keras twin with `keras_bridge.load_tf1_checkpoint`; both take SGD steps (gradients clipped to
-  [-1, 1]) on the same batches in the same order: TF1 `sess.run([train_op, loss])`, Keras `train_on_batch`.
-
-  Returns:
-    `(tf1_losses, keras_losses)`, two float64 NumPy arrays.
-  """
-  import numpy as np  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  import keras_bridge  # pylint: disable=g-import-not-at-top
-  from keras_bridge.twins import models  # pylint: disable=g-import-not-at-top
-  from tf1_reference import dnn  # pylint: disable=g-import-not-at-top
-  hidden = tuple(hidden or dnn.DNN_HIDDEN)
-  rng = np.random.default_rng(seed)
-  x = rng.random((steps * BATCH, n_inputs), dtype=np.float32)
-  y = rng.integers(0, 10, steps * BATCH).astype(np.int64)
-  net = dnn.build_dnn(n_inputs, 10, hidden, learning_rate=LEARNING_RATE, threshold=CLIP, seed=seed)
-  own = workdir is None
-  workdir = workdir or tempfile.mkdtemp(prefix="train-equivalence-")
-  try:
-    with tf.compat.v1.Session(graph=net.graph) as sess:
-      sess.run(net.init)
-      prefix = net.saver.save(sess, os.path.join(workdir, "init", "model.ckpt"), write_meta_graph=False)
-      tf1 = [sess.run([net.training_op, net.loss], {net.X: x[i * BATCH:(i + 1) * BATCH],
-                                                    net.y: y[i * BATCH:(i + 1) * BATCH]})[1] for i in range(steps)]
-    model = models.dnn(n_inputs, 10, hidden)
-    keras_bridge.load_tf1_checkpoint(model, prefix)
-  finally:
-    if own:
-      _synthetic.remove(workdir)
-  _compile(model, jit_compile=jit_compile)
-  ours = [model.train_on_batch(x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]) for i in range(steps)]
-  return np.asarray(tf1, np.float64), np.asarray(ours, np.float64)
-
-
 def _equivalence_rows():
   import numpy as np  # pylint: disable=g-import-not-at-top
   rows = []
   for jit in (False, True):
-    tf1, ours = equivalence(jit_compile=jit)
+    tf1, ours = _train_equivalence.equivalence(jit_compile=jit)
     rel = np.abs(ours - tf1) / np.abs(tf1)
     rows.append({"jit_compile": jit, "steps": len(tf1), "max_rel_diff": float(rel.max()),
                  "first_step_over_rtol": int(np.argmax(rel > LOSS_RTOL)) if (rel > LOSS_RTOL).any() else None,

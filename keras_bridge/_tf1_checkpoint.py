@@ -7,7 +7,8 @@ sharded Saver), keyed by variable name (`hidden1/kernel`). An object-based (TF2)
 
 * `load_tf1_checkpoint(model, path)` maps the keys onto the model's canonical weight paths
   (`keras_bridge._mapping`), refuses to assign anything unless the mapping is complete (strict, the
-  default) and every needed tensor has been read, then assigns. It returns the `MappingReport`.
+  default) and every needed tensor's bytes pass their CRC-32C, then assigns them one at a time
+  (`keras_bridge._loading`). It returns the `MappingReport`.
 * `save_tf1_checkpoint(model, path)` writes the model's weights under TF1 names that the matching
   `tf1_reference` graph's `Saver` restores, into a temporary prefix that is renamed into place, and records
   it in the directory's `checkpoint` state file.

@@ -201,3 +201,4 @@ def test_index_unreadable_here_falls_back_to_tensorflow_reads(trained, monkeypat
     keras_bridge.load_tf1_checkpoint(model, prefix)
   after = _snapshot(model)
   assert all(np.array_equal(before[k], after[k]) for k in before)
+

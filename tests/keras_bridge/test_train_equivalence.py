@@ -9,13 +9,13 @@ defaults and with `jit_compile=True` (the recommended setting; benchmarks/train.
 import numpy as np
 import pytest
 
-from benchmarks import train as train_benchmark
+from benchmarks import _train_equivalence
 
 
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["default", "jit_compile"])
 def test_first_100_losses_equal_tf1(jit_compile, tmp_path):
-  tf1, keras_losses = train_benchmark.equivalence(n_inputs=64, hidden=(30, 20), steps=100, jit_compile=jit_compile,
-                                                  workdir=str(tmp_path))
+  tf1, keras_losses = _train_equivalence.equivalence(n_inputs=64, hidden=(30, 20), steps=100,
+                                                     jit_compile=jit_compile, workdir=str(tmp_path))
   assert len(tf1) == len(keras_losses) == 100
   assert tf1[0] != tf1[-1]  # It trains: the loss moves.
-  np.testing.assert_allclose(keras_losses, tf1, rtol=train_benchmark.LOSS_RTOL, atol=0)
+  np.testing.assert_allclose(keras_losses, tf1, rtol=_train_equivalence.LOSS_RTOL, atol=0)
