@@ -58,6 +58,11 @@ from typing import Iterator, List, Optional
 from absl import app
 from absl import flags
 
+try:
+  from benchmarks import _synthetic
+except ImportError:  # Run as a script: its own directory is on the path, not the repository.
+  import _synthetic
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METHODS = ("cp", "cp_sync", "recipe", "bridge_object", "bridge_hardlink", "bridge_hardlink_noverify", "bridge_h5")
 XFS_METHODS = ("cp_xfs", "bridge_reflink", "bridge_reflink_noverify")
@@ -93,55 +98,11 @@ _WORKER = flags.DEFINE_string("worker", None, "Internal: run one measurement (a 
                               "and print the result as JSON.")
 
 
-def kernel_size(size_gib: float, num_vars: int) -> int:
-  """The side of each square float32 kernel, so that `num_vars` kernels fill `size_gib`."""
-  return max(1, int((size_gib * (1 << 30) / num_vars / 4) ** 0.5))
-
-
-def generate_checkpoint(prefix: str, num_vars: int, n: int) -> None:
-  """Writes a name-based checkpoint of `num_vars` layers `layer<i>/kernel` (n x n) and `layer<i>/bias` (n).
-
-  Each layer is saved by a `tf.compat.v1.train.Saver` in its own graph, and `MergeV2Checkpoints` (the op a
-  sharded Saver runs) joins the bundles into one checkpoint with a data shard per layer, so only one layer
-  is in memory at a time. Kernel i is filled with i, bias i with -i.
-  """
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  v1 = tf.compat.v1
-  parts = []
-  for i in range(num_vars):
-    graph = tf.Graph()
-    with graph.as_default():
-      kernel = v1.get_variable(f"layer{i}/kernel", initializer=tf.fill([n, n], float(i)))
-      bias = v1.get_variable(f"layer{i}/bias", initializer=tf.fill([n], -float(i)))
-      saver = v1.train.Saver([kernel, bias])
-      with v1.Session(graph=graph) as sess:
-        sess.run(v1.global_variables_initializer())
-        parts.append(saver.save(sess, f"{prefix}.part{i}", write_meta_graph=False, write_state=False))
-  tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=parts, destination_prefix=prefix, delete_old_dirs=False)
-
-
-def _status(field: str) -> int:
-  """A `/proc/self/status` memory field, in bytes."""
-  with open("/proc/self/status") as f:
-    for line in f:
-      if line.startswith(field + ":"):
-        return int(line.split()[1]) * 1024
-  raise KeyError(field)
-
-
-def _reset_peak() -> None:
-  # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
-  with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-
-
-def _model(num_vars, n):
-  import keras  # pylint: disable=g-import-not-at-top
-  inputs = keras.Input((n,))
-  x = inputs
-  for i in range(num_vars):
-    x = keras.layers.Dense(n, name=f"layer{i}", kernel_initializer="zeros")(x)
-  return keras.Model(inputs, x)
+kernel_size = _synthetic.kernel_size
+generate_checkpoint = _synthetic.generate_checkpoint
+_status = _synthetic.status
+_reset_peak = _synthetic.reset_peak
+_model = _synthetic.dense_model
 
 
 def _cp(src: str, dst: str, sync: bool = False) -> float:
@@ -225,8 +186,7 @@ def _run_worker(spec: dict) -> dict:
   return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _remove(path):
-  subprocess.run(["rm", "-rf", path], check=True)
+_remove = _synthetic.remove
 
 
 @contextlib.contextmanager

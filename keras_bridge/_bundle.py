@@ -215,15 +215,72 @@ class Bundle:
             for k in sorted(shapes) if k != OBJECT_GRAPH_KEY}
 
   @functools.cached_property
+  def _extents(self) -> Optional[Tuple[int, Dict[str, List[Tuple[str, object]]]]]:
+    """`(num_shards, {key: [(label, BundleEntryProto)]})` from the index, parsed here: a key's own entry, or for a
+    sliced key (a TF1 partitioned variable) one entry per slice, labelled `key[slice i]`; None when the index
+    cannot be parsed here (TensorFlow's reader still reads it)."""
+    try:
+      records = _sstable.read_table(self.prefix + ".index")
+      num_shards = _tf_private.parse_bundle_header(records[0][1]).num_shards
+      extents: Dict[str, List[Tuple[str, object]]] = {}
+      for key, value in records[1:]:
+        entry = _tf_private.parse_bundle_entry(value)
+        if key.startswith(b"\x00"):
+          name = slice_key_name(key)
+          parts = extents.setdefault(name, [])
+          parts.append((f"{name}[slice {len(parts)}]", entry))
+        elif not entry.slices:
+          extents[key.decode()] = [(key.decode(), entry)]
+    except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):  # DecodeError is a ValueError.
+      return None
+    return num_shards, extents
+
+  @functools.cached_property
   def sliced_keys(self) -> List[str]:
     """Keys stored as slices (TF1 partitioned variables: `get_variable(..., partitioner=...)`), sorted; they
     read as whole tensors. Empty when the index cannot be parsed here (it still reads through TensorFlow)."""
-    try:
-      records = _sstable.read_table(self.prefix + ".index")
-      return sorted(k.decode() for k, v in records
-                    if k and not k.startswith(b"\x00") and _tf_private.parse_bundle_entry(v).slices)
-    except (ValueError, struct.error, IndexError, UnicodeDecodeError):  # DecodeError is a ValueError.
+    if self._extents is None:
       return []
+    return sorted(k for k, parts in self._extents[1].items() if parts[0][0] != k)
+
+  def verify(self, keys: Sequence[str]) -> None:
+    """Pass 1 of a load: checks that every byte of `keys` is there and matches its index CRC-32C, streaming.
+
+    The data shards are read at each tensor's offset in 1 MiB chunks, so memory stays flat whatever the size
+    (a sliced key: each of its slices). When the index cannot be parsed here, each tensor is read once through
+    TensorFlow (which checks the CRC) and dropped.
+
+    Raises:
+      CheckpointFormatError: naming every tensor that is short or corrupt and the data files; nothing has been
+        assigned.
+    """
+    keys = sorted(set(keys))
+    if self._extents is None:
+      failures = []
+      for key in keys:
+        try:
+          self.read_tensor(key)
+        except _errors.CheckpointFormatError as e:
+          detail = " ".join(str(getattr(e.__cause__, "message", e.__cause__)).split())
+          failures.append(f"{key!r} ({type(e.__cause__).__name__}: {detail})")
+    else:
+      num_shards, extents = self._extents
+      shards = [f"{self.prefix}.data-{i:05d}-of-{num_shards:05d}" for i in range(num_shards)]
+      items = [(label, entry) for key in keys for label, entry in extents.get(key, ())
+               if entry.dtype != _DT_STRING]  # A string tensor's CRC is not over its extent; TF checks it.
+      failures = crc_problems(items, shards, shards)
+      strings = [k for k in keys if any(e.dtype == _DT_STRING for _, e in extents.get(k, ()))]
+      for key in strings:
+        try:
+          self.read_tensor(key)
+        except _errors.CheckpointFormatError as e:
+          failures.append(f"{key!r} ({type(e.__cause__).__name__})")
+    if failures:
+      data = sorted(glob.glob(glob.escape(self.prefix) + ".data-*"))
+      raise _errors.CheckpointFormatError(
+          f"Cannot read {len(failures)} tensor(s) of checkpoint {self.prefix!r} from "
+          f"{', '.join(repr(d) for d in data)}: {'; '.join(failures)}. The data file is truncated or corrupt; "
+          f"copy it again. Nothing was assigned.")
 
   def check_extents(self) -> None:
     """Checks that each data shard is as long as the index says (the end of its last tensor).
@@ -520,6 +577,51 @@ def _copy_bundle(plan: CopyPlan, part: str, output: str, progress) -> str:
   return "+".join(sorted(how))
 
 
+def slice_key_name(key: bytes) -> str:
+  """The variable name of a slice's index key (`checkpoint::EncodeTensorNameSlice`: a 0 byte, then the name in
+  OrderedCode, where 0x00 is written 0x00 0xFF and 0xFF is written 0xFF 0x00, ended by 0x00 0x01)."""
+  name, i = bytearray(), 1
+  while key[i:i + 2] != b"\x00\x01":
+    name.append(key[i])
+    i += 2 if key[i] in (0x00, 0xFF) else 1
+  return name.decode()
+
+
+def _scan_crcs(records) -> List[str]:
+  """`records` of `(label, path, offset, size, crc32c, origin)` read and checked in file order, streaming in 1 MiB
+  chunks (google-crc32c); returns one line per short or mismatching tensor, naming its bytes in `origin` (the file
+  the bytes came from)."""
+  bad, handles = [], {}
+  try:
+    for label, path, offset, size, expected, origin in sorted(records, key=lambda r: (r[1], r[2])):
+      f = handles.get(path)
+      if f is None:
+        f = handles[path] = open(path, "rb", buffering=0)  # pylint: disable=consider-using-with
+      f.seek(offset)
+      crc, left = 0, size
+      while left:
+        chunk = f.read(min(left, _CRC_CHUNK))  # google_crc32c takes bytes only, not a view of a reused buffer.
+        if not chunk:
+          break
+        crc, left = google_crc32c.extend(crc, chunk), left - len(chunk)
+      where = f"bytes {offset}..{offset + size} of {origin!r}"
+      if left:
+        bad.append(f"{label!r} ({where}: the file ends {left} bytes early)")
+      elif _sstable.mask(crc) != expected:
+        bad.append(f"{label!r} ({where}: CRC-32C mismatch)")
+  finally:
+    for f in handles.values():
+      f.close()
+  return bad
+
+
+def crc_problems(items: Sequence[Tuple[str, object]], files: Sequence[str], sources: Sequence[str]) -> List[str]:
+  """Each `(label, BundleEntryProto)`'s bytes in `files[entry.shard_id]` checked against its index CRC-32C
+  (`_scan_crcs`), named in `sources[entry.shard_id]`."""
+  return _scan_crcs([(label, files[e.shard_id], e.offset, e.size, e.crc32c, sources[e.shard_id])
+                     for label, e in items])
+
+
 def verify_crcs(plan: CopyPlan, copies: Sequence[str]) -> None:
   """Checks each referenced tensor's bytes in `copies` against its index CRC-32C; see `check_crcs`."""
   found = []
@@ -537,24 +639,7 @@ def check_crcs(found: Sequence[Tuple[Extent, str]]) -> None:
     CheckpointFormatError: naming every key whose bytes do not match, and the source file (`origin`) they came
       from.
   """
-  bad, handles = [], {}
-  try:
-    for extent, origin in sorted(found, key=lambda e: (e[0].path, e[0].offset)):
-      f = handles.get(extent.path)
-      if f is None:
-        f = handles[extent.path] = open(extent.path, "rb", buffering=0)  # pylint: disable=consider-using-with
-      f.seek(extent.offset)
-      crc, left = 0, extent.size
-      while left:
-        chunk = f.read(min(left, _CRC_CHUNK))
-        if not chunk:
-          break
-        crc, left = google_crc32c.extend(crc, chunk), left - len(chunk)
-      if left or _sstable.mask(crc) != extent.crc32c:
-        bad.append(f"{extent.key!r} (bytes {extent.offset}..{extent.offset + extent.size} of {origin!r})")
-  finally:
-    for f in handles.values():
-      f.close()
+  bad = _scan_crcs([(x.key, x.path, x.offset, x.size, x.crc32c, origin) for x, origin in found])
   if bad:
     raise _errors.CheckpointFormatError(
         f"The data of {len(bad)} tensor(s) does not match the CRC-32C in the source's index: {'; '.join(bad)}. "

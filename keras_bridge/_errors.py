@@ -17,6 +17,15 @@ class CheckpointFormatError(Error, ValueError):
   """A file is not a checkpoint, is truncated, or has the other format (name-based vs object-based)."""
 
 
+class PartialLoadError(CheckpointFormatError):
+  """A load whose checks passed failed while assigning (the files changed or failed in between); `assigned` lists
+  the weights (and optimizer slots) that already hold the checkpoint's values."""
+
+  def __init__(self, message, assigned=()):
+    super().__init__(message)
+    self.assigned = list(assigned)
+
+
 class MappingError(Error, ValueError):
   """The TF1 keys and the Keras weights do not map one-to-one; carries the full report."""
 

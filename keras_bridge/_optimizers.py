@@ -38,6 +38,7 @@ from keras_bridge import _bundle
 from keras_bridge import _distributed
 from keras_bridge import _errors
 from keras_bridge import _keras_private
+from keras_bridge import _loading
 from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import _tf1_checkpoint
@@ -740,10 +741,6 @@ def _beta_pair(where, spec, checkpoint_vars, reader, problems):
   return pairs[0]
 
 
-def _keras_value(spec, attr, value):
-  return -spec.learning_rate * value if attr == "momentums" else value
-
-
 def _tf1_value(spec, attr, value):
   return value / -np.float32(spec.learning_rate) if attr == "momentums" else value
 
@@ -770,10 +767,11 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
                             ) -> TrainingStateReport:
   """Loads a name-based (TF1) checkpoint into a Keras 3 model and its optimizer, so training continues.
 
-  Everything is read and checked first: the weight mapping (`load_tf1_checkpoint`'s rules and `names`), every
-  slot's key, count, shape and dtype, the hyperparameters and the step counters. On any problem an error lists
-  all of them and nothing is assigned, to the model or the optimizer. Then the weights are assigned, the
-  optimizer is built on the trainable weights and its slots and `iterations` are set.
+  Everything is checked first: the weight mapping (`load_tf1_checkpoint`'s rules and `names`), every slot's
+  key, count, shape and dtype, the hyperparameters, the step counters, and the CRC-32C of every tensor to load
+  (streamed). On any problem an error lists all of them and nothing is assigned, to the model or the
+  optimizer. Then the optimizer is built on the trainable weights, and the weights, the slots (one tensor at a
+  time, as `load_tf1_checkpoint` does) and `iterations` are set.
 
   The TF1 hyperparameters come from, in order: `tf1_optimizer`; else the `.meta` file beside the checkpoint
   (`tf1_optimizers_in_graph`: the optimizer whose update ops write these weights); else the slot names, with
@@ -821,6 +819,8 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
     MappingError: strict, and the weights do not map one-to-one.
     OptimizerStateError: missing slots, slots of another optimizer, inconsistent step counters, slot shape
       mismatches, or hyperparameters that contradict each other; all listed.
+    PartialLoadError: a tensor became unreadable after the check; it names the weights and slots already
+      assigned.
 
   Example:
 
@@ -856,18 +856,25 @@ def load_tf1_training_state(model, optimizer, path, *, tf1_optimizer=None, rules
                                meta_graph=graph[0])
   if dry_run:
     return result
-  slot_values = bundle.read_all(_transforms.all_keys(entry for plan in plans for _, _, entry in plan))
-  result.weights = _tf1_checkpoint.load_tf1_checkpoint(model, bundle, rules=rules, include=include,
-                                                       exclude=exclude, strict=strict, names=names)
-  for report, plan in zip(reports, plans):
+  weights = _tf1_checkpoint.weight_assignments(model, weights_report)
+  slots = [(report, var, attr, entry) for report, plan in zip(reports, plans) for var, attr, entry in plan]
+  bundle.verify(_loading.keys(weights) + _transforms.all_keys(entry for _, _, _, entry in slots))
+  for report in reports:
+    if not report.keras_optimizer.built:
+      report.keras_optimizer.build(list(_scope_weights(model, report.scope).values()))
+  assignments = list(weights)
+  paths = {id(v): p for p, v in _naming.canonical_weights(model).items()}
+  for report, var, attr, entry in slots:
     opt = report.keras_optimizer
-    if not opt.built:
-      opt.build(list(_scope_weights(model, report.scope).values()))
-    for var, attr, entry in plan:
-      slot = _keras_private.slot_variables(opt, attr)[_keras_private.variable_index(opt, var)]
-      value = _transforms.to_keras(entry, slot_values, slot=True)
-      slot.assign(np.asarray(_keras_value(report.tf1, attr, value), dtype=slot.dtype))
-    opt.iterations.assign(report.iterations)
+    slot = _keras_private.slot_variables(opt, attr)[_keras_private.variable_index(opt, var)]
+    assignments.append(_loading.Assignment(
+        f"{type(opt).__name__} {attr.lstrip('_')} of {paths[id(var)]!r}", slot, entry, slot=True,
+        scale=-report.tf1.learning_rate if attr == "momentums" else None))  # Keras = -lr * TF1 accumulation.
+  _loading.assign(bundle, assignments)
+  weights_report.assigned = True
+  result.weights = weights_report
+  for report in reports:
+    report.keras_optimizer.iterations.assign(report.iterations)
   result.assigned = True
   return result
 

@@ -7,7 +7,8 @@ sharded Saver), keyed by variable name (`hidden1/kernel`). An object-based (TF2)
 
 * `load_tf1_checkpoint(model, path)` maps the keys onto the model's canonical weight paths
   (`keras_bridge._mapping`), refuses to assign anything unless the mapping is complete (strict, the
-  default) and every needed tensor has been read, then assigns. It returns the `MappingReport`.
+  default) and every needed tensor's bytes pass their CRC-32C, then assigns them one at a time
+  (`keras_bridge._loading`). It returns the `MappingReport`.
 * `save_tf1_checkpoint(model, path)` writes the model's weights under TF1 names that the matching
   `tf1_reference` graph's `Saver` restores, into a temporary prefix that is renamed into place, and records
   it in the directory's `checkpoint` state file.
@@ -27,7 +28,7 @@ Example (the 002_9773991e7c1a2830.txt DNN):
 """
 
 import os
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from keras_bridge import _bundle
 from keras_bridge import _distributed
 from keras_bridge import _durable
 from keras_bridge import _errors
+from keras_bridge import _loading
 from keras_bridge import _mapping
 from keras_bridge import _naming
 from keras_bridge import _transforms
@@ -50,7 +52,7 @@ def resolve_checkpoint(path) -> str:
   `checkpoint` state file (its latest checkpoint), or any file of the checkpoint (`.index`, `.meta`,
   `.data-00000-of-00002`), whose suffix is stripped. Sharded checkpoints are accepted when every shard is
   present. The index is opened, so a truncated or foreign `.index` is caught here; a truncated `.data` file
-  is caught when the tensors are read (`load_tf1_checkpoint` reads all of them before assigning).
+  is caught when the tensors are checked (`load_tf1_checkpoint` checks all of them before assigning).
 
   Args:
     path: a str or `os.PathLike`.
@@ -95,9 +97,11 @@ def load_tf1_checkpoint(model,
                         names=None) -> _mapping.MappingReport:
   """Loads a name-based (TF1) checkpoint into a Keras 3 model.
 
-  Nothing is assigned unless every check passes and every needed tensor was read into memory first, so a
-  failure leaves the model untouched. Optimizer slots and step variables are recognised and reported in
-  `report.optimizer_slots` / `report.step_keys`, but never loaded here.
+  Nothing is assigned unless every check passes: the mapping (keys, shapes, dtypes), then every needed
+  tensor's bytes against its CRC-32C, streamed (`keras_bridge._loading`). Only then are the tensors read and
+  assigned one at a time, so the load holds at most one tensor beyond the model. Optimizer slots and step
+  variables are recognised and reported in `report.optimizer_slots` / `report.step_keys`, but never loaded
+  here.
 
   Args:
     model: a built Keras 3 model.
@@ -120,7 +124,9 @@ def load_tf1_checkpoint(model,
 
   Raises:
     CheckpointNotFoundError, CheckpointFormatError: see `resolve_checkpoint`; also for an object-based
-      checkpoint, and for tensors that cannot be read.
+      checkpoint, and for tensors that are short or fail their CRC-32C (nothing assigned).
+    PartialLoadError: a `CheckpointFormatError` for a tensor that became unreadable after the check (the
+      files changed during the load); it names the weights already assigned (`error.assigned`).
     MappingError: strict mode and the mapping is incomplete; the message lists every problem and
       `error.report` holds the report.
 
@@ -144,17 +150,19 @@ def load_tf1_checkpoint(model,
     return report
   if strict:
     report.raise_if_incomplete(model.name)
-  keys = [m.tf1_key for m in report.matched] + _transforms.all_keys(report.transforms.values())
-  values = bundle.read_all(sorted(set(keys)))
-  assembled = {path: _transforms.to_keras(spec, values) for path, spec in report.transforms.items()}
-  weights = _naming.canonical_weights(model)
+  assignments = weight_assignments(model, report)
+  bundle.verify(_loading.keys(assignments))
   with _distributed.scope_of(model):  # Mirrored variables: every replica gets the value.
-    for m in report.matched:
-      weights[m.keras_path].assign(values[m.tf1_key])
-    for path, value in assembled.items():
-      weights[path].assign(value)
+    _loading.assign(bundle, assignments)
   report.assigned = True
   return report
+
+
+def weight_assignments(model, report: _mapping.MappingReport) -> List[_loading.Assignment]:
+  """What a load of `report` assigns: each matched weight from its key, then each transformed weight."""
+  weights = _naming.canonical_weights(model)
+  return ([_loading.Assignment(f"weight {m.keras_path!r}", weights[m.keras_path], m.tf1_key) for m in report.matched]
+          + [_loading.Assignment(f"weight {path!r}", weights[path], spec) for path, spec in report.transforms.items()])
 
 
 def save_tf1_checkpoint(model,
