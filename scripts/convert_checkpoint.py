@@ -34,7 +34,7 @@ _RULES = flags.DEFINE_string("rules", None, "Renaming rules for TF1 keys: a file
                              "per line, or an inline comma-separated list of them.")
 _DRY_RUN = flags.DEFINE_bool("dry_run", False, "Print the mapping report and what would be written; write "
                              "nothing.")
-# The choices are keras_bridge._bundle.DATA_MODES, spelled out so that --help does not import TensorFlow.
+# The choices are the converter's DATA_MODES (keras_bridge.convert_checkpoint), spelled out so that --help stays light.
 _DATA = flags.DEFINE_enum("data", "auto", ["auto", "copy", "reflink", "hardlink"], "TF1 -> object-based: how the "
                           ".data files are carried over. auto: a reflink where the filesystem has them (XFS, "
                           "btrfs), else a copy; copy: always copy; reflink: a reflink or an error; hardlink: hard "

@@ -8,9 +8,9 @@ restores the latest checkpoint, skips the batches it already holds and ends bit-
 interrupted. Keras 3's `fit` + `BackupAndRestore` cannot promise that: it restarts a partly done epoch from its
 first batch.
 
-Speed on one device (issue 13, `benchmarks/train.py`): the step is XLA-compiled (`jit_compile`) and several
-steps run in one call (`steps_per_call`, Keras's `steps_per_execution`), which removes most of the per-step
-Python and dispatch cost that makes small models slower in Keras than in a TF1 session.
+Speed on one device (issue 13): several steps run in one call (`steps_per_call`, Keras's
+`steps_per_execution`), which removes most of the per-step Python and dispatch cost that makes small models
+slower in Keras than in a TF1 session (`fit`'s own settings are measured in `benchmarks/train.py`).
 
 Under a `tf.distribute` strategy (the model created in `strategy.scope()`), each global batch is split across the
 replicas and the update is the one a single device makes on the whole batch; XLA and multi-step calls are off
@@ -45,9 +45,6 @@ from keras_bridge.twins import training
 
 #: Steps run per call on one device (Keras's `steps_per_execution`); 1 under a multi-replica strategy.
 STEPS_PER_CALL = 50
-#: With `jit_compile=None`, XLA is used on one device when the call has at least this many steps left: XLA's
-#: compile (about 3 s for the 002 DNN on 2 CPU cores, once per batch shape) must be repaid by faster steps.
-JIT_MIN_STEPS = 5000
 _CHECKPOINT_NAME = "ckpt"
 
 #: TensorBoard tags, the TF1 runs' (`training.LOSS_TAG` ...), so the curves overlay.
@@ -151,7 +148,7 @@ def continue_training(model: keras.Model,
                       max_to_keep: int = 5,
                       overwrite: bool = False,
                       strategy: Optional[tf.distribute.Strategy] = None,
-                      jit_compile: Optional[bool] = None,
+                      jit_compile: bool = False,
                       steps_per_call: Optional[int] = None,
                       logdir: Optional[str] = None,
                       progress: bool = False) -> Continued:
@@ -171,8 +168,10 @@ def continue_training(model: keras.Model,
     max_to_keep: checkpoints kept, across restarts.
     overwrite: start again in a `checkpoint_dir` holding another run's checkpoints (they are removed).
     strategy: the strategy; default: the model's (one device for an ordinary model).
-    jit_compile: XLA-compile the step; default: on for one replica when at least `JIT_MIN_STEPS` steps are left,
-      else off (always off under a multi-replica strategy, by default).
+    jit_compile: XLA-compile each step. Off by default: inside this loop (an iterator feeding a multi-step
+      `tf.function`) XLA measured slower, 65 against 180 steps/s for the 002 DNN on 784 inputs, batch 50, 2 CPU
+      cores, its compile (2-3 s) not counted; Keras `fit`'s own `jit_compile` is a different matter
+      (benchmarks/train.py).
     steps_per_call: steps per compiled call; default `STEPS_PER_CALL` for one replica, 1 otherwise. Checkpoints
       and epoch ends still fall on their exact steps.
     logdir: TensorBoard run directory; None writes no logs.
@@ -234,8 +233,6 @@ def continue_training(model: keras.Model,
           _distributed.write_location(os.path.join(checkpoint_dir, _CHECKPOINT_NAME), strategy))
       manager = tf.train.CheckpointManager(checkpoint, os.path.dirname(where), max_to_keep=max_to_keep,
                                            checkpoint_name=_CHECKPOINT_NAME)
-    if jit_compile is None:
-      jit_compile = single and last_step - step >= JIT_MIN_STEPS
     steps = _Steps(model, optimizer, strategy, bool(jit_compile))
     writer = tf.summary.create_file_writer(logdir) if logdir and _distributed.is_chief(strategy) else None
     if writer is not None:

@@ -145,7 +145,7 @@ def migrate(workdir: str,
             seed_examples: bool = True,
             save_every: int = 100,
             strategy: Optional[tf.distribute.Strategy] = None,
-            jit_compile: Optional[bool] = None,
+            jit_compile: bool = False,
             out=None) -> Summary:
   """Runs the whole story and returns its `Summary` (printed to `out` along the way).
 
@@ -167,7 +167,7 @@ def migrate(workdir: str,
       (`<workdir>/keras/ckpt`) make it resumable: run again without --overwrite to continue a killed run.
     strategy: the `tf.distribute` strategy of the Keras phase (`_distributed.strategy_from_flags`); the model is
       built and loaded in its scope, and only the chief writes the Keras outputs. Default: one device.
-    jit_compile: XLA-compile the Keras step (`continuation.continue_training`); default: its choice.
+    jit_compile: XLA-compile the Keras step (`continuation.continue_training`; off by default, see there).
     out: where the tables go; default `sys.stdout`.
 
   Returns:
