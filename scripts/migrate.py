@@ -76,11 +76,11 @@ def main(argv):
   ] + [f"--workers entries must be host:port. Received: {w!r}" for w in _WORKERS.value
        if not w.rpartition(":")[2].isdigit()])
   with _cli.tensorflow_quietly():
-    from keras_bridge import _distributed  # pylint: disable=g-import-not-at-top
+    import keras_bridge  # pylint: disable=g-import-not-at-top
     from keras_bridge.twins import migration  # pylint: disable=g-import-not-at-top
 
     # First: MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs.
-    strategy = _distributed.strategy_from_flags(_STRATEGY.value, _WORKERS.value, _TASK_INDEX.value)
+    strategy = keras_bridge.strategy_from_flags(_STRATEGY.value, _WORKERS.value, _TASK_INDEX.value)
   workdir = _WORKDIR.value or (f"{DEFAULT_WORKDIR}_worker{_TASK_INDEX.value}" if _TASK_INDEX.value
                                else DEFAULT_WORKDIR)
   summary = migration.migrate(workdir, dataset=_cli.DATASET.value,
