@@ -391,8 +391,10 @@ def train_transfer(data: datasets.Dataset,
   prefix = _tf1_checkpoint.resolve_checkpoint(source)
   reused, first_step = _reused_sizes(prefix, data.n_inputs)
   hidden_sizes = tuple(reused) + (n_hidden4,)
-  params = dict(source=os.path.abspath(prefix), hidden_sizes=list(hidden_sizes), examples=len(data.x_train),
-                batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed))
+  # The source relative to the output: a moved or copied work directory still resumes.
+  params = dict(source=os.path.relpath(prefix, checkpoint_dir), hidden_sizes=list(hidden_sizes),
+                examples=len(data.x_train), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                seed=int(seed))
   resume = resumable(checkpoint_dir, params, overwrite)
   if overwrite and not resume and os.path.isdir(checkpoint_dir):
     for name in os.listdir(checkpoint_dir):  # The old run's checkpoints would be resumed or mixed in.

@@ -2,7 +2,9 @@
 
 import io
 import os
+import shutil
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -101,3 +103,23 @@ def test_command_line_run(tmp_path):
   proc = run_script("migrate", f"--workdir={workdir}", "--noseed_examples")
   assert proc.returncode == 2
   assert "python -m scripts.migrate: error: Work directory" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unfinished_workdir_is_resumed_to_the_same_result(story, tmp_path):
+  """A run killed in its Keras phase (no summary.txt, no Keras outputs yet) resumes when run again, and ends
+  with the uninterrupted run's weights, bit for bit."""
+  workdir, summary, _ = story
+  resumed = str(tmp_path / "run")
+  shutil.copytree(workdir, resumed, ignore=shutil.ignore_patterns("*.lock"))
+  os.remove(os.path.join(resumed, migration.SUMMARY_FILE))
+  shutil.rmtree(os.path.join(resumed, "keras"))
+  shutil.rmtree(os.path.join(resumed, "plots"))
+  out = io.StringIO()
+  again = migration.migrate(resumed, epochs=1, transfer_epochs=1, keras_epochs=1, batch_size=50,
+                            seed_examples=False, out=out)
+  assert "Resuming the unfinished run" in out.getvalue()
+  assert again.verified and again.keras_steps == summary.keras_steps == 29
+  want = tf.train.load_checkpoint(dict(summary.artefacts)["Keras weights as TF1 checkpoint"])
+  got = tf.train.load_checkpoint(dict(again.artefacts)["Keras weights as TF1 checkpoint"])
+  for key in want.get_variable_to_shape_map():
+    np.testing.assert_array_equal(got.get_tensor(key), want.get_tensor(key), err_msg=key)
