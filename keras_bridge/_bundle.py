@@ -215,16 +215,22 @@ class Bundle:
             for k in sorted(shapes) if k != OBJECT_GRAPH_KEY}
 
   @functools.cached_property
+  def _index(self) -> Tuple[object, List[Tuple[bytes, object]]]:
+    """`(BundleHeaderProto, [(key, BundleEntryProto)])` of the index, parsed here once (a parse error is raised
+    again on each use, as it is not cached)."""
+    records = _sstable.read_table(self.prefix + ".index")
+    header = _tf_private.parse_bundle_header(records[0][1])
+    return header, [(key, _tf_private.parse_bundle_entry(value)) for key, value in records[1:]]
+
+  @functools.cached_property
   def _extents(self) -> Optional[Tuple[int, Dict[str, List[Tuple[str, object]]]]]:
     """`(num_shards, {key: [(label, BundleEntryProto)]})` from the index, parsed here: a key's own entry, or for a
     sliced key (a TF1 partitioned variable) one entry per slice, labelled `key[slice i]`; None when the index
     cannot be parsed here (TensorFlow's reader still reads it)."""
     try:
-      records = _sstable.read_table(self.prefix + ".index")
-      num_shards = _tf_private.parse_bundle_header(records[0][1]).num_shards
+      header, entries = self._index
       extents: Dict[str, List[Tuple[str, object]]] = {}
-      for key, value in records[1:]:
-        entry = _tf_private.parse_bundle_entry(value)
+      for key, entry in entries:
         if key.startswith(b"\x00"):
           name = slice_key_name(key)
           parts = extents.setdefault(name, [])
@@ -233,7 +239,7 @@ class Bundle:
           extents[key.decode()] = [(key.decode(), entry)]
     except (ValueError, KeyError, IndexError, struct.error, UnicodeDecodeError):  # DecodeError is a ValueError.
       return None
-    return num_shards, extents
+    return header.num_shards, extents
 
   @functools.cached_property
   def sliced_keys(self) -> List[str]:
@@ -276,11 +282,14 @@ class Bundle:
         except _errors.CheckpointFormatError as e:
           failures.append(f"{key!r} ({type(e.__cause__).__name__})")
     if failures:
-      data = sorted(glob.glob(glob.escape(self.prefix) + ".data-*"))
-      raise _errors.CheckpointFormatError(
-          f"Cannot read {len(failures)} tensor(s) of checkpoint {self.prefix!r} from "
-          f"{', '.join(repr(d) for d in data)}: {'; '.join(failures)}. The data file is truncated or corrupt; "
-          f"copy it again. Nothing was assigned.")
+      raise self._unreadable(failures)
+
+  def _unreadable(self, failures: List[str]) -> _errors.CheckpointFormatError:
+    data = sorted(glob.glob(glob.escape(self.prefix) + ".data-*"))
+    return _errors.CheckpointFormatError(
+        f"Cannot read {len(failures)} tensor(s) of checkpoint {self.prefix!r} from "
+        f"{', '.join(repr(d) for d in data)}: {'; '.join(failures)}. The data file is truncated or corrupt; "
+        f"copy it again. Nothing was assigned.")
 
   def check_extents(self) -> None:
     """Checks that each data shard is as long as the index says (the end of its last tensor).
@@ -289,11 +298,9 @@ class Bundle:
       CheckpointFormatError: naming each short shard, its length and the length the index needs.
     """
     try:
-      records = _sstable.read_table(self.prefix + ".index")
-      header = _tf_private.parse_bundle_header(records[0][1])
+      header, entries = self._index
       ends = [0] * header.num_shards
-      for key, value in records[1:]:
-        entry = _tf_private.parse_bundle_entry(value)
+      for _, entry in entries:
         ends[entry.shard_id] = max(ends[entry.shard_id], entry.offset + entry.size)
     except (ValueError, KeyError, IndexError, struct.error, message.DecodeError) as e:
       raise _errors.CheckpointFormatError(
@@ -339,11 +346,7 @@ class Bundle:
       except (tf.errors.OpError, IndexError, ValueError) as e:
         failures.append(f"{key!r} ({type(e).__name__}: {getattr(e, 'message', e)})")
     if failures:
-      data = sorted(glob.glob(glob.escape(self.prefix) + ".data-*"))
-      raise _errors.CheckpointFormatError(
-          f"Cannot read {len(failures)} tensor(s) of checkpoint {self.prefix!r} from "
-          f"{', '.join(repr(d) for d in data)}: {'; '.join(failures)}. The data file is truncated or corrupt; "
-          f"copy it again. Nothing was assigned.")
+      raise self._unreadable(failures)
     return values
 
 
@@ -463,9 +466,9 @@ def extents(bundle: "Bundle", keys: Sequence[str]) -> Dict[str, Extent]:
     CheckpointFormatError: naming every key whose bytes lie beyond the end of its (truncated) data file.
   """
   try:
-    records = dict(_sstable.read_table(bundle.prefix + ".index"))
-    header = _tf_private.parse_bundle_header(records[b""])
-    entries = {key: _tf_private.parse_bundle_entry(records[key.encode()]) for key in keys}
+    header, records = bundle._index  # pylint: disable=protected-access
+    by_key = dict(records)
+    entries = {key: by_key[key.encode()] for key in keys}
   except (ValueError, KeyError, IndexError, struct.error, message.DecodeError):
     return {}
   if header.endianness != 0:  # BundleHeaderProto.LITTLE
