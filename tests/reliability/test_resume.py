@@ -85,6 +85,20 @@ def _kill_and_resume(name, code, directory, save_every, kills, total_steps, *arg
   return points
 
 
+def _check_resumed(name, reference, run, points):
+  """Compares `run`'s latest checkpoint with `reference` (a prefix), records the counts and asserts bit-equal
+  weights and no leftovers; returns the latest checkpoint."""
+  final = tf.train.latest_checkpoint(run)
+  want, got = _values(reference), _values(final)
+  failed = [k for k in want if not np.array_equal(want[k], got[k])]
+  leaked = _faults.leftovers(run)
+  _faults.record(name, len(points), len(points) * (not failed), len(points) * bool(failed),
+                 sum(b for _, b in leaked), kill_points=points)
+  assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
+  assert not leaked, leaked
+  return final
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("save_every", [7, 13], ids=["save_every_7", "save_every_13"])
 def test_train_dnn_killed_and_resumed_is_bit_equal(tmp_path, save_every):
@@ -96,16 +110,9 @@ def test_train_dnn_killed_and_resumed_is_bit_equal(tmp_path, save_every):
   run = str(tmp_path / "run")
   points = _kill_and_resume(f"dnn{save_every}", _DNN, run, save_every, 8 if _faults.FULL else 1,
                             reference.global_step)
-  final = tf.train.latest_checkpoint(run)
+  final = _check_resumed(f"resume_dnn_save_every_{save_every}", reference.checkpoint, run, points)
   assert os.path.basename(final) == os.path.basename(reference.checkpoint)
-  want, got = _values(reference.checkpoint), _values(final)
-  failed = [k for k in want if not np.array_equal(want[k], got[k])]
-  leaked = _faults.leftovers(run)
   kept = [n for n in os.listdir(run) if n.endswith(".index")]
-  _faults.record(f"resume_dnn_save_every_{save_every}", len(points), len(points) * (not failed),
-                 len(points) * bool(failed), sum(b for _, b in leaked), kill_points=points)
-  assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
-  assert not leaked, leaked
   assert len(kept) <= 5, kept  # max_to_keep holds across restarts.
 
 
@@ -116,14 +123,7 @@ def test_train_gan_killed_and_resumed_is_bit_equal(tmp_path):
   reference = training.train_gan(str(tmp_path / "ref"), steps=400, batch_size=16, save_every=9, seed=3)
   run = str(tmp_path / "run")
   points = _kill_and_resume("gan", _GAN, run, 9, 6 if _faults.FULL else 1, 400)
-  final = tf.train.latest_checkpoint(run)
-  want, got = _values(reference.checkpoint), _values(final)
-  failed = [k for k in want if not np.array_equal(want[k], got[k])]
-  leaked = _faults.leftovers(run)
-  _faults.record("resume_gan", len(points), len(points) * (not failed), len(points) * bool(failed),
-                 sum(b for _, b in leaked), kill_points=points)
-  assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
-  assert not leaked, leaked
+  _check_resumed("resume_gan", reference.checkpoint, run, points)
 
 
 @pytest.mark.slow
@@ -137,15 +137,8 @@ def test_train_transfer_killed_and_resumed_is_bit_equal(tmp_path):
   reference = training.train_transfer(data, source, str(tmp_path / "ref"), **args)
   run = str(tmp_path / "run")
   points = _kill_and_resume("transfer", _TRANSFER, run, 11, 6, reference.global_step, source)
-  final = tf.train.latest_checkpoint(run)
-  want, got = _values(reference.checkpoint), _values(final)
-  failed = [k for k in want if not np.array_equal(want[k], got[k])]
-  leaked = _faults.leftovers(run)
-  _faults.record("resume_transfer", len(points), len(points) * (not failed), len(points) * bool(failed),
-                 sum(b for _, b in leaked), kill_points=points)
+  final = _check_resumed("resume_transfer", reference.checkpoint, run, points)
   assert os.path.basename(final) == os.path.basename(reference.checkpoint)
-  assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
-  assert not leaked, leaked
 
 
 @pytest.mark.slow
@@ -159,13 +152,6 @@ def test_keras_continuation_killed_and_resumed_is_bit_equal(tmp_path):
   assert proc.returncode == 0, err
   reference = tf.train.latest_checkpoint(ref)
   points = _kill_and_resume("keras", _KERAS, run, 13, 6, 100 + 3 * 180)
-  final = tf.train.latest_checkpoint(run)
-  want, got = _values(reference), _values(final)
-  failed = [k for k in want if not np.array_equal(want[k], got[k])]
-  leaked = _faults.leftovers(run)
-  _faults.record("resume_keras_continuation", len(points), len(points) * (not failed), len(points) * bool(failed),
-                 sum(b for _, b in leaked), kill_points=points)
+  final = _check_resumed("resume_keras_continuation", reference, run, points)
   assert os.path.basename(final) == os.path.basename(reference) == "ckpt-640"
-  assert not failed, f"weights differ after resuming (kill points {points}): {failed}"
-  assert not leaked, leaked
   assert len([n for n in os.listdir(run) if n.endswith(".index")]) <= 5

@@ -162,22 +162,14 @@ def test_reader_rolls_a_committed_write_forward(tmp_path):
     w.assign(np.zeros(w.shape, w.dtype))
   report = keras_bridge.load_tf1_checkpoint(model, str(tmp_path))
   assert report.ok and not glob.glob(str(tmp_path / ".model.ckpt.tmp-*"))
-  got = {n: v for n, v in _contents(prefix).items()}
+  got = _contents(prefix)
   assert all(np.array_equal(got[k], want[k]) for k in want)
 
 
 def test_interrupted_overwrite_is_rolled_forward(tmp_path):
   """A write killed after its COMMIT record, with the old index removed and one data file moved, is finished."""
-  prefix = keras_bridge.save_tf1_checkpoint(_model(), str(tmp_path / "model.ckpt"))
-  want = _contents(prefix)
+  prefix, want = _killed_after_commit(tmp_path)  # The state file names a prefix without an index.
   tmp = os.path.join(str(tmp_path), ".model.ckpt.tmp-killed")
-  os.makedirs(tmp)
-  for name in os.listdir(str(tmp_path)):
-    if name.startswith("model.ckpt."):
-      os.link(os.path.join(str(tmp_path), name), os.path.join(tmp, "merged" + name[len("model.ckpt"):]))
-  with open(os.path.join(tmp, _bundle.COMMIT_FILE), "w", encoding="utf-8") as f:
-    f.write('{"prefix": "model.ckpt", "stale": [], "record_state": true}')
-  os.remove(prefix + ".index")  # Killed here: the state file names a prefix without an index.
   assert _bundle.recover(str(tmp_path)) == 0
   assert not os.path.exists(tmp) and tf.train.latest_checkpoint(str(tmp_path)) == prefix
   got = _contents(prefix)
