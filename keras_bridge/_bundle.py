@@ -31,7 +31,6 @@ import shutil
 import struct
 import sys
 import tempfile
-import uuid
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from google.protobuf import message
@@ -837,6 +836,4 @@ def _record_in_state(directory: str, prefix: str) -> None:
              for p in (state.all_model_checkpoint_paths if state else [])]
   paths = [p for p in earlier if p != name] + [name]
   state = tf.compat.v1.train.generate_checkpoint_state_proto(directory, name, all_model_checkpoint_paths=paths)
-  tmp = os.path.join(directory, f".{STATE_FILE}.tmp-{uuid.uuid4().hex}")
-  _write_synced(tmp, text_format.MessageToString(state))
-  os.replace(tmp, os.path.join(directory, STATE_FILE))
+  _durable.replace_text(os.path.join(directory, STATE_FILE), text_format.MessageToString(state))

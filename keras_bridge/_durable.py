@@ -209,6 +209,18 @@ def _is_saver_temp(path: str) -> bool:
     return False
 
 
+def replace_text(path: str, text: str) -> None:
+  """Writes `text` as file `path`: into `.<name>.tmp-<pid>` beside it (removed by `sweep` if the writer dies),
+  synced, then renamed into place, so `path` is always either the old file or the whole new one."""
+  directory, name = os.path.split(os.path.abspath(path))
+  tmp = os.path.join(directory, f".{name}.tmp-{os.getpid()}-{threading.get_ident()}")
+  with open(tmp, "w", encoding="utf-8") as f:
+    f.write(text)
+    f.flush()
+    os.fsync(f.fileno())
+  os.replace(tmp, path)
+
+
 def describe(e: BaseException) -> Optional[tuple]:
   """`(what happened, how to fix it)` for an OS refusal (OSError or TensorFlow OpError), else None."""
   code = getattr(e, "errno", None) if isinstance(e, OSError) else None

@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from keras_bridge import _errors
 from keras_bridge import _distributed
+from keras_bridge import _durable
 from keras_bridge import _tables
 from keras_bridge import _tf1_checkpoint
 from keras_bridge import _tolerances
@@ -289,9 +290,6 @@ def migrate(workdir: str,
   print("\n== Summary ==", file=out)
   print(summary.table(), file=out)
   if chief:  # Last: marks the run finished (a rerun without --overwrite is refused, not resumed).
-    tmp = os.path.join(workdir, f".{SUMMARY_FILE}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-      f.write(summary.table() + "\n")
-    os.replace(tmp, os.path.join(workdir, SUMMARY_FILE))
+    _durable.replace_text(os.path.join(workdir, SUMMARY_FILE), summary.table() + "\n")
   print(f"\nView the curves: tensorboard --logdir={logdir}", file=out)
   return summary

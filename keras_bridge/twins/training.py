@@ -343,10 +343,7 @@ def resumable(checkpoint_dir: str, params: dict, overwrite: bool, flag: str = "-
 def record_run(checkpoint_dir: str, params: dict) -> None:
   """Writes `RUN_FILE` (temporary file, then rename)."""
   os.makedirs(checkpoint_dir, exist_ok=True)
-  tmp = os.path.join(checkpoint_dir, f".{RUN_FILE}.tmp-{os.getpid()}")
-  with open(tmp, "w", encoding="utf-8") as f:
-    json.dump(params, f, sort_keys=True)
-  os.replace(tmp, os.path.join(checkpoint_dir, RUN_FILE))
+  _durable.replace_text(os.path.join(checkpoint_dir, RUN_FILE), json.dumps(params, sort_keys=True))
 
 
 def train_transfer(data: datasets.Dataset,
