@@ -10,6 +10,7 @@ from typing import Dict, List, Tuple
 import tensorflow as tf
 from tensorflow.core.protobuf import tensor_bundle_pb2
 from tensorflow.core.protobuf import trackable_object_graph_pb2
+from tensorflow.python.ops import resource_variable_ops
 from tensorflow.python.trackable import trackable_utils
 from tensorflow.python.training.saving import saveable_object
 
@@ -71,3 +72,9 @@ def variable_strategy(variable):
   if not isinstance(variable, tf.distribute.DistributedValues):
     variable = getattr(variable, "value", None)  # A Keras variable's `.value` is its tf.Variable.
   return variable.distribute_strategy if isinstance(variable, tf.distribute.DistributedValues) else None
+
+
+def is_resource_variable(variable) -> bool:
+  """Whether `variable` is an ordinary `tf.Variable` holding its own buffer (a `BaseResourceVariable`), not a
+  `tf.distribute` variable, a Keras wrapper or anything else."""
+  return isinstance(variable, resource_variable_ops.BaseResourceVariable)

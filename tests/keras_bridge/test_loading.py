@@ -4,6 +4,8 @@ found in pass 1 leaves the model (and the optimizer) untouched; a failure in pas
 assigned; partitioned variables and TF1 Momentum's converted slots load as before.
 """
 
+import errno
+
 import keras
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ import keras_bridge
 from keras_bridge import _bundle
 from keras_bridge import _errors
 from keras_bridge import _keras_private
+from keras_bridge import _loading
 from keras_bridge import _naming
 from keras_bridge import _optimizers
 from keras_bridge import models
@@ -178,14 +181,106 @@ def test_partitioned_variable_loads_and_a_corrupt_slice_is_named(tmp_path):
 
 
 def test_pass_2_holds_one_tensor_at_a_time(trained, monkeypatch):
-  """Each tensor is restored by itself and assigned before the next is read (no read of all tensors)."""
+  """Each tensor is read by itself and assigned before the next is read (no read of all tensors)."""
   prefix, _, _ = trained
   events = []
-  read_tensor = _bundle.Bundle.read_tensor
+  read, copy_into = _loading._Direct.read, _loading._Direct.copy_into  # pylint: disable=protected-access
   monkeypatch.setattr(_bundle.Bundle, "read_all", lambda *a: pytest.fail("read_all reads every tensor at once"))
-  monkeypatch.setattr(_bundle.Bundle, "read_tensor", lambda self, key: events.append(key) or read_tensor(self, key))
+  monkeypatch.setattr(_loading._Direct, "read",  # pylint: disable=protected-access
+                      lambda self, key: events.append(key) or read(self, key))
+  monkeypatch.setattr(_loading._Direct, "copy_into",  # pylint: disable=protected-access
+                      staticmethod(lambda variable, array: events.append("assign") or copy_into(variable, array)))
   keras_bridge.load_tf1_checkpoint(models.dnn(5, 3, (4,)), prefix)
-  assert events == ["hidden1/bias", "hidden1/kernel", "outputs/bias", "outputs/kernel"]
+  assert events == ["hidden1/bias", "assign", "hidden1/kernel", "assign", "outputs/bias", "assign",
+                    "outputs/kernel", "assign"]
+
+
+@pytest.fixture(name="wide")
+def fixture_wide(tmp_path):
+  """A TF1 checkpoint of three dense layers whose kernels are 80, 48 and 144 KiB (two above the size from which
+  pass 2 copies straight from its buffer): (prefix, {key: value}, Keras model factory)."""
+  sizes = {"a": (200, 100), "b": (100, 120), "c": (120, 300)}
+  rng = np.random.default_rng(3)
+  values = {}
+  graph = tf.Graph()
+  with graph.as_default():
+    for name, (n_in, n_out) in sizes.items():
+      values[f"{name}/kernel"] = rng.normal(size=(n_in, n_out)).astype(np.float32)
+      values[f"{name}/bias"] = rng.normal(size=(n_out,)).astype(np.float32)
+      for key in (f"{name}/kernel", f"{name}/bias"):
+        v1.get_variable(key, initializer=tf.constant(values[key]))
+    saver, init = v1.train.Saver(), v1.global_variables_initializer()
+  with v1.Session(graph=graph) as sess:
+    sess.run(init)
+    prefix = saver.save(sess, str(tmp_path / "wide.ckpt"), write_meta_graph=False)
+
+  def make():
+    return keras.Sequential([keras.Input((200,))] + [keras.layers.Dense(n_out, name=name)
+                                                     for name, (_, n_out) in sizes.items()])
+  return prefix, values, make
+
+
+def test_large_tensors_are_copied_out_of_the_reused_buffer(wide, monkeypatch):
+  """Every value equals the checkpoint's after all tensors went through the one buffer: no variable kept a
+  reference to it (a later read would have overwritten an earlier layer). The two large kernels went through
+  the strided-slice copy."""
+  prefix, values, make = wide
+  copied = []
+  copy_into = _loading._Direct.copy_into  # pylint: disable=protected-access
+  monkeypatch.setattr(_loading._Direct, "copy_into",  # pylint: disable=protected-access
+                      staticmethod(lambda variable, array: copied.append(array.nbytes) or copy_into(variable, array)))
+  model = make()
+  keras_bridge.load_tf1_checkpoint(model, prefix)
+  for path, var in _naming.canonical_weights(model).items():
+    np.testing.assert_array_equal(var.numpy(), values[path], err_msg=path)
+  assert sorted(n for n in copied if n >= _loading._SLICE_ASSIGN_BYTES) == [80000, 144000]  # pylint: disable=protected-access
+  assert len(copied) == 6
+
+
+def test_shard_rewritten_between_the_passes_stops_before_any_assignment(wide, monkeypatch):
+  """The data file rewritten in place after pass 1 (same bytes, new modification time): pass 2 sees that it is
+  not the file checked, names it, and assigns nothing."""
+  prefix, _, make = wide
+  data = prefix + ".data-00000-of-00001"
+  verify = _bundle.Bundle.verify
+
+  def verify_then_rewrite(self, keys):
+    verify(self, keys)
+    with open(data, "r+b") as f:
+      byte = f.read(1)
+      f.seek(0)
+      f.write(byte)
+
+  monkeypatch.setattr(_bundle.Bundle, "verify", verify_then_rewrite)
+  model = make()
+  before = _snapshot(model)
+  with pytest.raises(_errors.CheckpointFormatError, match=r"data file .*wide.ckpt.data-00000-of-00001' changed "
+                     r"after its CRC-32C check .* Nothing was assigned\. Let the writer finish") as info:
+    keras_bridge.load_tf1_checkpoint(model, prefix)
+  assert not isinstance(info.value, _errors.PartialLoadError)
+  after = _snapshot(model)
+  assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_io_error_in_pass_2_names_the_assigned_weights(wide, monkeypatch):
+  """EIO on the third read of pass 2: a/bias and a/kernel hold the checkpoint's values and are named."""
+  prefix, values, make = wide
+  pread_into, calls = _bundle.pread_into, []
+
+  def failing(*args):
+    calls.append(1)
+    if len(calls) == 3:
+      raise OSError(errno.EIO, "Input/output error")
+    return pread_into(*args)
+
+  monkeypatch.setattr(_bundle, "pread_into", failing)
+  model = make()
+  with pytest.raises(_errors.PartialLoadError, match=r"failed at weight 'b/bias' .*OSError: \[Errno 5\] "
+                     r"Input/output error\) after its CRC check had passed.* Assigned already \(2\): weight "
+                     r"'a/bias', weight 'a/kernel'; not assigned \(4\)") as info:
+    keras_bridge.load_tf1_checkpoint(model, prefix)
+  assert info.value.assigned == ["weight 'a/bias'", "weight 'a/kernel'"]
+  np.testing.assert_array_equal(model.get_layer("a").kernel.numpy(), values["a/kernel"])
 
 
 def test_index_unreadable_here_falls_back_to_tensorflow_reads(trained, monkeypatch):
