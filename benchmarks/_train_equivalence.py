@@ -28,7 +28,7 @@ def compile_like_tf1(model, jit_compile=False, steps_per_execution=1):
 
 
 def equivalence(n_inputs=28 * 28, hidden=None, steps=EQUIVALENCE_STEPS, jit_compile=False, workdir=None,
-                seed=42):
+                seed=42, loop="train_on_batch"):
   """TF1's and Keras's losses over the same `steps` batches, one step per call, from the same initial weights.
 
   The seed-002 DNN (`hidden` units, default `DNN_HIDDEN`) is initialised by TF1, saved by its Saver and loaded
@@ -61,6 +61,17 @@ def equivalence(n_inputs=28 * 28, hidden=None, steps=EQUIVALENCE_STEPS, jit_comp
   finally:
     if own:
       shutil.rmtree(workdir, ignore_errors=True)
-  compile_like_tf1(model, jit_compile=jit_compile)
-  ours = [model.train_on_batch(x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH]) for i in range(steps)]
+  if loop == "continuation":
+    import keras  # pylint: disable=g-import-not-at-top
+    from keras_bridge.twins import continuation  # pylint: disable=g-import-not-at-top
+    optimizer = keras.optimizers.SGD(LEARNING_RATE, clipvalue=CLIP)
+    optimizer.build(model.trainable_variables)
+    run = continuation._Steps(model, optimizer, tf.distribute.get_strategy(), jit_compile).run_in_memory  # pylint: disable=protected-access
+    xt, yt, order = tf.constant(x), tf.constant(y), tf.range(steps * BATCH, dtype=tf.int64)
+    one, batch = tf.constant(1, tf.int64), tf.constant(BATCH, tf.int64)
+    ours = [run(xt, yt, order, tf.constant(i, tf.int64), one, batch).numpy() for i in range(steps)]
+  else:
+    compile_like_tf1(model, jit_compile=jit_compile)
+    ours = [model.train_on_batch(x[i * BATCH:(i + 1) * BATCH], y[i * BATCH:(i + 1) * BATCH])
+            for i in range(steps)]
   return np.asarray(tf1, np.float64), np.asarray(ours, np.float64)

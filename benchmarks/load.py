@@ -6,8 +6,8 @@ to an object-based copy, then times and measures, in the same run:
 
 * `saver_restore`: `tf.compat.v1.train.Saver.restore` into a TF1 graph of the same variables (the anchor);
 * `checkpoint_read`: `tf.train.Checkpoint(model=model).read` of the object-based copy into the Keras model;
-* `bridge`: `keras_bridge.load_tf1_checkpoint(model, prefix)` (pass 1: every CRC-32C streamed; pass 2: one
-  `RestoreV2` and `assign` per tensor).
+* `bridge`: `keras_bridge.load_tf1_checkpoint(model, prefix)` (pass 1: every CRC-32C streamed; pass 2: each
+  tensor read into one reused buffer and copied into its variable, `keras_bridge._loading`).
 
 Each method runs `--repeats` times, each in a fresh Python process, after `sync`. Seconds are the wall time of
 the load alone (median in the table). Peak RSS is `VmHWM`, reset through `/proc/self/clear_refs` at the

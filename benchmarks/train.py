@@ -16,7 +16,11 @@ Methods, each in a fresh process:
 * `fit_spe100`: `compile(..., steps_per_execution=100)`;
 * `fit_jit`: `compile(..., jit_compile=True)`;
 * `fit_jit_spe100`: `compile(..., jit_compile=True, steps_per_execution=100)`;
-* `jit_step`: a custom `tf.function(jit_compile=True)` step (`GradientTape` + `optimizer.apply`), called per batch.
+* `jit_step`: a custom `tf.function(jit_compile=True)` step (`GradientTape` + `optimizer.apply`), called per batch;
+* `continuation`: the loop `migrate`'s Keras phase runs on one device (`keras_bridge.twins.continuation`, its
+  `_Steps.run_in_memory`): the data held as tensors, `STEPS_PER_CALL` (50) steps per `tf.function` call, each
+  batch gathered inside the graph from the epoch's order (`default_rng([seed, epoch])`), no `tf.data` iterator
+  and no XLA. The project recommends it on one device.
 
 Each worker trains one epoch first (tracing, XLA compilation, TF1's graph setup: reported as `warmup seconds`,
 and `compile seconds` = warmup minus one epoch at the steady rate), then `--epochs` timed epochs (steps/s; one
@@ -25,7 +29,8 @@ RSS is `VmHWM`, reset at the baseline (model and data built, nothing run), minus
 
 Equivalence (a separate run, one step per call): the seed-002 DNN's TF1 initial weights are saved and loaded into
 Keras with `keras_bridge.load_tf1_checkpoint`, then both train on the same 100 batches in the same order; TF1's
-losses against Keras `train_on_batch`'s (with and without `jit_compile`), target rtol 1e-5.
+losses against Keras `train_on_batch`'s (with and without `jit_compile`) and the continuation loop's (one step per
+call), target rtol 1e-5.
 
 Target (issue 13, goal 3): the recommended settings >= 1.2x the TF1 session's steps/s.
 
@@ -57,9 +62,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("dnn", "cnn")
 BATCH, LEARNING_RATE, CLIP = _train_equivalence.BATCH, _train_equivalence.LEARNING_RATE, _train_equivalence.CLIP
 LOSS_RTOL, EQUIVALENCE_STEPS = _train_equivalence.LOSS_RTOL, _train_equivalence.EQUIVALENCE_STEPS
-METHODS = ("tf1_session", "fit_default", "fit_spe100", "fit_jit", "fit_jit_spe100", "jit_step")
+METHODS = ("tf1_session", "fit_default", "fit_spe100", "fit_jit", "fit_jit_spe100", "jit_step", "continuation")
 #: The settings this project recommends for training a migrated model on one device.
-RECOMMENDED = "fit_jit_spe100"
+RECOMMENDED = "continuation"
 SPEEDUP_TARGET = 1.2
 _MIB = 1 << 20
 
@@ -158,6 +163,8 @@ def _keras_trainer(model_name, method, x, y, steps):
   import keras  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   model = keras_model(model_name)
+  if method == "continuation":
+    return _continuation_trainer(model, x, y, steps)
   if method != "jit_step":
     _compile(model, jit_compile="jit" in method, steps_per_execution=100 if "spe100" in method else 1)
     return lambda epochs: model.fit(x, y, batch_size=BATCH, epochs=epochs, shuffle=True, verbose=0)
@@ -178,6 +185,29 @@ def _keras_trainer(model_name, method, x, y, steps):
     for _ in range(epochs):
       for xb, yb in dataset.take(steps):
         step(xb, yb)
+
+  return train
+
+
+def _continuation_trainer(model, x, y, steps):
+  """`train(epochs)` through the continuation's own loop, as `continue_training` calls it on one device."""
+  import keras  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from keras_bridge.twins import continuation  # pylint: disable=g-import-not-at-top
+  optimizer = keras.optimizers.SGD(LEARNING_RATE, clipvalue=CLIP)
+  optimizer.build(model.trainable_variables)
+  loop = continuation._Steps(model, optimizer, tf.distribute.get_strategy(), jit_compile=False)  # pylint: disable=protected-access
+  xt, yt, batch = tf.constant(x), tf.constant(y), tf.constant(BATCH, tf.int64)
+  epoch = [0]
+
+  def train(epochs):
+    for _ in range(epochs):
+      order = tf.constant(np.random.default_rng([1, epoch[0]]).permutation(len(x)), tf.int64)
+      for first in range(0, steps, continuation.STEPS_PER_CALL):
+        count = min(continuation.STEPS_PER_CALL, steps - first)
+        loop.run_in_memory(xt, yt, order, tf.constant(first, tf.int64), tf.constant(count, tf.int64), batch)
+      epoch[0] += 1
 
   return train
 
@@ -208,10 +238,10 @@ def _measure(spec: dict) -> dict:
 def _equivalence_rows():
   import numpy as np  # pylint: disable=g-import-not-at-top
   rows = []
-  for jit in (False, True):
-    tf1, ours = _train_equivalence.equivalence(jit_compile=jit)
+  for loop, jit in (("train_on_batch", False), ("train_on_batch", True), ("continuation", False)):
+    tf1, ours = _train_equivalence.equivalence(jit_compile=jit, loop=loop)
     rel = np.abs(ours - tf1) / np.abs(tf1)
-    rows.append({"jit_compile": jit, "steps": len(tf1), "max_rel_diff": float(rel.max()),
+    rows.append({"loop": loop, "jit_compile": jit, "steps": len(tf1), "max_rel_diff": float(rel.max()),
                  "first_step_over_rtol": int(np.argmax(rel > LOSS_RTOL)) if (rel > LOSS_RTOL).any() else None,
                  "target_met": bool(np.allclose(ours, tf1, rtol=LOSS_RTOL, atol=0)),
                  "tf1_first_last": [float(tf1[0]), float(tf1[-1])]})
@@ -282,7 +312,7 @@ def format_table(results: dict) -> str:
   lines.append(f"Loss equivalence, one step per call, {EQUIVALENCE_STEPS} steps of the seed-002 DNN from the TF1 "
                f"initial weights (load_tf1_checkpoint), target rtol {c['loss_rtol']}:")
   for e in results["equivalence"]:
-    lines.append(f"  train_on_batch jit_compile={e['jit_compile']}: max relative difference "
+    lines.append(f"  {e.get('loop', 'train_on_batch')} jit_compile={e['jit_compile']}: max relative difference "
                  f"{e['max_rel_diff']:.2e} -> {'met' if e['target_met'] else 'MISSED'}")
   return "\n".join(lines)
 

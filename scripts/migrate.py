@@ -50,8 +50,8 @@ _WORKERS = flags.DEFINE_list("workers", [], "--strategy=multi_worker: host:port 
                              "on each.")
 _TASK_INDEX = flags.DEFINE_integer("task_index", 0, "--strategy=multi_worker: this worker's index in --workers "
                                    "(0 is the chief).", lower_bound=0)
-_JIT = flags.DEFINE_bool("jit_compile", False, "XLA-compile each Keras step (measured slower in this loop on "
-                         "CPU; try it on GPU).")
+_JIT = flags.DEFINE_bool("jit_compile", False, "XLA-compile each Keras step (no faster in this loop on CPU, "
+                         "and 2-3 s of compile; try it on GPU).")
 
 for _name in ("dataset", "data_dir", "epochs", "batch_size", "learning_rate", "seed", "logdir", "progress",
               "overwrite"):

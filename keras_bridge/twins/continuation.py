@@ -8,9 +8,10 @@ restores the latest checkpoint, skips the batches it already holds and ends bit-
 interrupted. Keras 3's `fit` + `BackupAndRestore` cannot promise that: it restarts a partly done epoch from its
 first batch.
 
-Speed on one device (issue 13): several steps run in one call (`steps_per_call`, Keras's
-`steps_per_execution`), which removes most of the per-step Python and dispatch cost that makes small models
-slower in Keras than in a TF1 session (`fit`'s own settings are measured in `benchmarks/train.py`).
+Speed on one device (issue 13): with no strategy the training data are held as tensors and each compiled call
+runs `steps_per_call` steps, gathering every batch inside the graph from the epoch's order (`_Steps.run_in_memory`),
+with no `tf.data` iterator between the steps; that loop runs faster than the TF1 session, where Keras's `fit`
+only matches it (`benchmarks/train.py`).
 
 Under a `tf.distribute` strategy (the model created in `strategy.scope()`), each global batch is split across the
 replicas and the update is the one a single device makes on the whole batch; XLA and multi-step calls are off
@@ -103,6 +104,7 @@ class _Steps:
     self.model, self.optimizer, self.strategy = model, optimizer, strategy
     self._replica = tf.function(self._replica_step, jit_compile=jit_compile)
     self.run = tf.function(self._run)
+    self.run_in_memory = tf.function(self._run_in_memory)
 
   def _replica_step(self, x, y, n):
     with tf.GradientTape() as tape:
@@ -125,6 +127,19 @@ class _Steps:
     for _ in tf.range(steps):
       per_replica = self.strategy.run(self._replica, args=next(iterator))
       loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+    return loss
+
+
+  def _run_in_memory(self, x, y, order, first, steps, batch_size):
+    """One device: runs `steps` steps on batches `first`, `first + 1`, ... of the epoch order `order` (the last
+    may be smaller), gathered from `x` and `y` inside the graph (no `tf.data` iterator between the steps);
+    returns the last loss. Every argument is a tensor: one trace for every count."""
+    examples = tf.shape(order, out_type=tf.int64)[0]
+    loss = tf.constant(0.0)
+    for i in tf.range(steps):
+      start = (first + i) * batch_size
+      idx = order[start:tf.minimum(start + batch_size, examples)]
+      loss = self._replica(tf.gather(x, idx), tf.gather(y, idx), tf.fill(tf.shape(idx), tf.shape(idx)[0]))
     return loss
 
 
@@ -168,10 +183,9 @@ def continue_training(model: keras.Model,
     max_to_keep: checkpoints kept, across restarts.
     overwrite: start again in a `checkpoint_dir` holding another run's checkpoints (they are removed).
     strategy: the strategy; default: the model's (one device for an ordinary model).
-    jit_compile: XLA-compile each step. Off by default: inside this loop (an iterator feeding a multi-step
-      `tf.function`) XLA measured slower, 65 against 180 steps/s for the 002 DNN on 784 inputs, batch 50, 2 CPU
-      cores, its compile (2-3 s) not counted; Keras `fit`'s own `jit_compile` is a different matter
-      (benchmarks/train.py).
+    jit_compile: XLA-compile each step. Off by default: on one device the in-memory loop measured as fast without
+      it (benchmarks/train.py) and XLA adds 2-3 s of compile per batch shape; under a strategy, Keras 3.15's own
+      `fit` fails with it.
     steps_per_call: steps per compiled call; default `STEPS_PER_CALL` for one replica, 1 otherwise. Checkpoints
       and epoch ends still fall on their exact steps.
     logdir: TensorBoard run directory; None writes no logs.
@@ -198,6 +212,9 @@ def continue_training(model: keras.Model,
         f"Model {model.name!r} was not created under the {type(strategy).__name__} it is to train under; build "
         "(and load) the model inside `strategy.scope()`.")
   single = strategy.num_replicas_in_sync == 1
+  # No strategy at all: the batches are gathered inside the compiled loop (`_Steps.run_in_memory`); under one,
+  # `tf.data` distributes them.
+  in_memory = owner is None and strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy()
   steps_per_call = int(steps_per_call or (STEPS_PER_CALL if single else 1))
   x = tf.constant(data.x_train)
   y = tf.constant(data.y_train)
@@ -261,14 +278,22 @@ def continue_training(model: keras.Model,
     start = step
     for epoch in range(first_epoch, epochs):
       done = step - first_step - epoch * steps_per_epoch
-      dataset = _epoch_dataset(x, y, batch_size, _order(len(data.x_train), seed, epoch), done)
-      iterator = iter(strategy.experimental_distribute_dataset(dataset))
+      order = _order(len(data.x_train), seed, epoch)
+      if in_memory:
+        order = tf.constant(order, tf.int64)
+      else:
+        iterator = iter(strategy.experimental_distribute_dataset(_epoch_dataset(x, y, batch_size, order, done)))
       epoch_end = first_step + (epoch + 1) * steps_per_epoch
       while step < epoch_end:
         chunk = min(steps_per_call, epoch_end - step)
         if manager is not None and save_every:
           chunk = min(chunk, save_every - step % save_every)
-        steps.run(iterator, tf.constant(chunk))
+        if in_memory:
+          first_batch = step - first_step - epoch * steps_per_epoch
+          steps.run_in_memory(x, y, order, tf.constant(first_batch, tf.int64), tf.constant(chunk, tf.int64),
+                              tf.constant(batch_size, tf.int64))
+        else:
+          steps.run(iterator, tf.constant(chunk))
         step += chunk
         if manager is not None and save_every and step % save_every == 0 and step != last_step:
           save()

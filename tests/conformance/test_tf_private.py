@@ -64,3 +64,16 @@ def test_variable_strategy():
   assert tp.variable_strategy(mirrored) is strategy
   assert tp.variable_strategy(mirrored.value) is strategy
   assert tp.variable_strategy(keras.Variable(1.0)) is None
+
+
+def test_is_resource_variable():
+  """An ordinary tf.Variable (a Keras variable's `.value`) is; the Keras wrapper and a distributed variable
+  are not."""
+  layer = keras.layers.Dense(2)
+  layer.build((None, 3))
+  assert tp.is_resource_variable(tf.Variable(1.0))
+  assert tp.is_resource_variable(layer.kernel.value)
+  assert not tp.is_resource_variable(layer.kernel)
+  with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+    mirrored = tf.Variable(1.0)
+  assert not tp.is_resource_variable(mirrored)

@@ -50,15 +50,16 @@ def _crash_at_call(monkeypatch, n):
 
   def patched(self, *args, **kwargs):
     init(self, *args, **kwargs)
-    run = self.run
 
-    def counted(iterator, steps):
-      calls["n"] += 1
-      if calls["n"] == n:
-        raise _Crash()
-      return run(iterator, steps)
+    def counted(run):
+      def call(*call_args):
+        calls["n"] += 1
+        if calls["n"] == n:
+          raise _Crash()
+        return run(*call_args)
+      return call
 
-    self.run = counted
+    self.run, self.run_in_memory = counted(self.run), counted(self.run_in_memory)
 
   monkeypatch.setattr(continuation._Steps, "__init__", patched)
 
