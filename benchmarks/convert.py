@@ -11,13 +11,13 @@ same run:
   `convert_tf1_to_tf2`): every tensor into a `tf.Variable`, then `tf.train.Checkpoint(vars=...).write`;
 * `bridge_object`: `keras_bridge` TF1 -> object-based (`convert_checkpoint`, `data="auto"`: a copy on a
   filesystem without reflinks), CRC-32C checked;
-* `bridge_hardlink`, `bridge_hardlink_noverify`: the same with `data="hardlink"` (with and without the CRC-32C
-  read of the shared bytes);
+* `bridge_hardlink`, `bridge_hardlink_verify`: the same with `data="hardlink"` (by default the shared bytes are
+  not read; `verify=True` reads them through their CRC-32C);
 * `bridge_h5`: `keras_bridge` TF1 -> `.weights.h5` (`convert_checkpoint`);
-* `cp_xfs`, `bridge_reflink`, `bridge_reflink_noverify`: on an XFS filesystem made with `reflink=1` in a sparse
+* `cp_xfs`, `bridge_reflink`, `bridge_reflink_verify`: on an XFS filesystem made with `reflink=1` in a sparse
   image under the work directory, loop-mounted in a helper's private mount namespace (root and `mkfs.xfs`
-  needed; left out, saying so, otherwise): `cp --reflink=never` there, and `data="reflink"` with and without
-  the CRC-32C read. Their ratios are against `cp_xfs`, the others' against `cp`.
+  needed; left out, saying so, otherwise): `cp --reflink=never` there, and `data="reflink"` by default and with
+  `verify=True`. Their ratios are against `cp_xfs`, the others' against `cp`.
 
 The JSON records each method's filesystem type (`stat -f`).
 
@@ -64,19 +64,19 @@ except ImportError:  # Run as a script: its own directory is on the path, not th
   import _synthetic
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-METHODS = ("cp", "cp_sync", "recipe", "bridge_object", "bridge_hardlink", "bridge_hardlink_noverify", "bridge_h5")
-XFS_METHODS = ("cp_xfs", "bridge_reflink", "bridge_reflink_noverify")
+METHODS = ("cp", "cp_sync", "recipe", "bridge_object", "bridge_hardlink", "bridge_hardlink_verify", "bridge_h5")
+XFS_METHODS = ("cp_xfs", "bridge_reflink", "bridge_reflink_verify")
 #: The "small constant" of the memory target, in MiB.
 SMALL_CONSTANT_MIB = 64
 #: Time targets: at most this many times the time of `cp` on the same filesystem.
-TIME_TARGETS = {"bridge_object": 1.2, "bridge_h5": 1.5, "bridge_hardlink": 0.25, "bridge_hardlink_noverify": 0.25,
-                "bridge_reflink": 0.25, "bridge_reflink_noverify": 0.25}
+TIME_TARGETS = {"bridge_object": 1.2, "bridge_h5": 1.5, "bridge_hardlink": 0.25, "bridge_hardlink_verify": 0.25,
+                "bridge_reflink": 0.25, "bridge_reflink_verify": 0.25}
 #: Methods whose RSS target includes the largest tensor (the others: the constant alone).
 _TENSOR_IN_RSS_TARGET = ("bridge_h5",)
 #: `convert_checkpoint` keyword arguments of each bridge method.
 _BRIDGE_ARGS = {"bridge_object": {}, "bridge_hardlink": {"data": "hardlink"},
-                "bridge_hardlink_noverify": {"data": "hardlink", "verify": False},
-                "bridge_reflink": {"data": "reflink"}, "bridge_reflink_noverify": {"data": "reflink", "verify": False}}
+                "bridge_hardlink_verify": {"data": "hardlink", "verify": True},
+                "bridge_reflink": {"data": "reflink"}, "bridge_reflink_verify": {"data": "reflink", "verify": True}}
 _MIB = 1 << 20
 #: Below this size fixed costs dominate (process start, one fsync), so a smoke run's targets mean nothing.
 _JUDGED_GIB = 1.0

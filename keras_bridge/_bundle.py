@@ -13,8 +13,9 @@ A bundle is a prefix P with `P.index` (an SSTable of `key -> (shard, offset, siz
   checkpoint (or none) and a temporary directory that the next writer removes; a crash after it is rolled
   forward by the next writer (`finish_commit`). The writer holds P's lock (`keras_bridge._durable`). A copy
   plan (`copy_plan`) adds a source's data files as they are, under a renamed index: reflinked where the
-  filesystem can (`DATA_MODES`), else copied in the kernel, or hard-linked when asked; each carried tensor's
-  CRC-32C is checked against the index before the commit (`check_crcs`) unless the caller opts out.
+  filesystem can (`DATA_MODES`), else copied in the kernel, or hard-linked when asked; each copied tensor's
+  CRC-32C is checked against the index before the commit (`check_crcs`; shared ones too if asked, none if the
+  caller opts out).
 * `check_unique_keys` refuses two values under one key before anything is written.
 """
 
@@ -31,7 +32,7 @@ import shutil
 import struct
 import sys
 import tempfile
-from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from google.protobuf import message
 from google.protobuf import text_format
@@ -405,7 +406,9 @@ class CopyPlan(NamedTuple):
   """The renamed index of a name-based source: its header, `(new key, entry)` records, and its files.
 
   `data` (one of `DATA_MODES`) says how the data files are carried; `verify` whether each referenced tensor's
-  CRC-32C is checked in the output before the commit.
+  CRC-32C is checked in the output before the commit: True in every file, None (the default) in the files
+  carried by copying their bytes, False in none. A reflinked or hard-linked file holds no new bytes (it shares
+  the source's blocks), and its index keeps the source's CRC-32C for every later reader.
   """
 
   header: bytes
@@ -414,7 +417,7 @@ class CopyPlan(NamedTuple):
   referenced_bytes: int
   data_bytes: int
   data: str = "auto"
-  verify: bool = True
+  verify: Optional[bool] = None
 
 
 class Extent(NamedTuple):
@@ -565,12 +568,12 @@ def _carry(src: str, dst: str, data: str, output: str) -> str:
 
 def _copy_bundle(plan: CopyPlan, part: str, output: str, progress) -> str:
   """Writes bundle `part`: the source's data files carried as `plan.data` asks, each referenced tensor's CRC-32C
-  checked there (unless `plan.verify` is False), and the renamed index; returns how the files were carried.
+  checked there as `plan.verify` says, and the renamed index; returns how the files were carried ("+"-joined).
 
   The output shares an inode with the source only with `data="hardlink"`.
   """
   os.makedirs(os.path.dirname(part), exist_ok=True)
-  copies, how = [], set()
+  copies, hows = [], []
   # Each file is synced (for the commit) in the background while the next is carried and the CRCs are read: the
   # disk writes overlap the work in memory.
   with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
@@ -578,14 +581,15 @@ def _copy_bundle(plan: CopyPlan, part: str, output: str, progress) -> str:
     for i, shard in enumerate(plan.shards):
       report_progress(progress, i + 1, len(plan.shards), f"{plan.data} {shard}", os.path.getsize(shard))
       copies.append(part + shard[len(shard) - len(".data-00000-of-00000"):])
-      how.add(_carry(shard, copies[-1], plan.data, output))
+      hows.append(_carry(shard, copies[-1], plan.data, output))
       synced.append(pool.submit(fsync, copies[-1]))
-    if plan.verify:
-      verify_crcs(plan, copies)
+    checked = {i for i, how in enumerate(hows) if plan.verify or plan.verify is None and how == "copy"}
+    if checked:
+      verify_crcs(plan, copies, checked)
     for done in synced:
       done.result()
   _sstable.write_table(part + ".index", [(b"", plan.header)] + plan.entries)
-  return "+".join(sorted(how))
+  return "+".join(sorted(set(hows)))
 
 
 def slice_key_name(key: bytes) -> str:
@@ -670,11 +674,14 @@ def crc_problems(items: Sequence[Tuple[str, object]], files: Sequence[str], sour
                      for label, e in items])
 
 
-def verify_crcs(plan: CopyPlan, copies: Sequence[str]) -> None:
-  """Checks each referenced tensor's bytes in `copies` against its index CRC-32C; see `check_crcs`."""
+def verify_crcs(plan: CopyPlan, copies: Sequence[str], shards: Optional[Set[int]] = None) -> None:
+  """Checks each referenced tensor's bytes in `copies` (those in `shards`, default all) against its index
+  CRC-32C; see `check_crcs`."""
   found = []
   for key, value in plan.entries:
     entry = _tf_private.parse_bundle_entry(value)
+    if shards is not None and entry.shard_id not in shards:
+      continue
     found.append((Extent(key.decode(), copies[entry.shard_id], entry.offset, entry.size, entry.crc32c),
                   plan.shards[entry.shard_id]))
   check_crcs(found)

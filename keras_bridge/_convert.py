@@ -18,7 +18,8 @@ tensors the object-based keys; the object graph and the state without a source (
 variables) go into one more shard. How the files are carried is `data` (`keras_bridge._bundle.DATA_MODES`): by
 default a reflink (the new file shares the source's extents, copy-on-write: the cost of metadata) on filesystems
 that have them (XFS with reflink=1, btrfs), else the in-kernel copy `cp` uses; hard links only when asked. The
-tensors are never in memory, and every carried tensor's CRC-32C is checked in the output unless `verify=False`.
+tensors are never in memory, and every copied tensor's CRC-32C is checked in the output unless `verify=False`
+(shared bytes, reflinked or hard-linked, only with `verify=True`).
 A source whose data bytes are mostly not model weights (`_COPY_MIN_REFERENCED`) or whose index cannot be
 rewritten here is streamed instead; `ConversionReport.method` says which.
 
@@ -459,8 +460,8 @@ def _write_keras_h5(plan: _Plan, progress, verify) -> None:
   found = _bundle.extents(bundle, [t.src_key for t in used if t.dtype in _keras_h5.DIRECT_DTYPES]) if bundle else {}
   values = {t.dst_key: _keras_h5.H5Value(lambda k=t.src_key: plan.source.read_numpy(k), found.get(t.src_key),
                                          t.shape, t.dtype) for t in used}
-  _keras_h5.write_h5(plan.dst, plan.layout, values, progress, verify)
-  plan.report.verified = verify and bool(found)
+  _keras_h5.write_h5(plan.dst, plan.layout, values, progress, verify is not False)  # Its bytes are all copies.
+  plan.report.verified = verify is not False and bool(found)
 
 
 def _bundle_items(plan: _Plan) -> List[_bundle.Item]:
@@ -477,7 +478,7 @@ def _write_object_based(plan: _Plan, progress, verify) -> None:
   items = _bundle_items(plan)
   items.append((OBJECT_GRAPH_KEY, lambda: tf.constant(plan.graph, dtype=tf.string), len(plan.graph)))
   plan.report.data = _bundle.write_bundle(plan.dst, items, progress, plan.copy)
-  plan.report.verified = verify and plan.copy is not None
+  plan.report.verified = plan.copy is not None and (verify or verify is None and plan.report.data == "copy")
 
 
 def _write_name_based(plan: _Plan, progress, verify) -> None:  # pylint: disable=unused-argument
@@ -501,7 +502,7 @@ def convert_checkpoint(src,
                        progress=False,
                        save_counter: Optional[int] = 1,
                        data: str = "auto",
-                       verify: bool = True) -> ConversionReport:
+                       verify: Optional[bool] = None) -> ConversionReport:
   """Converts weights between name-based (TF1), object-based (TF2) checkpoints and `.weights.h5` files.
 
   Every input is checked before anything is written: the source's format, its keys against the model's
@@ -552,10 +553,13 @@ def convert_checkpoint(src,
       to one changes the other. TensorFlow never rewrites a `.data` file in place; a tool that does, or
       deleting one side's files, is safe only with copies or reflinks. "reflink" and "hardlink" need the copy
       path (a name-based source, object-based output).
-    verify: check the CRC-32C of every tensor whose bytes are carried or copied as they are (`data`, and the
-      numeric tensors of a `.weights.h5` output) against the source's index before the output is committed,
-      which reads every byte once; False skips it (the source is trusted). Streamed tensors are checked by
-      TensorFlow's reader regardless.
+    verify: check the CRC-32C of tensors written as they are against the source's index before the output is
+      committed, which reads their bytes once. None (the default): every tensor whose bytes were copied (`data`
+      "copy", or "auto" where it copies, and the numeric tensors of a `.weights.h5` output), not those shared
+      by a reflink or hard link: those hold no new bytes, and the output's index keeps the source's CRC-32C,
+      which TensorFlow checks on every read. True: the shared ones too (a corrupt source then fails the
+      conversion instead of the first load). False: none (the source is trusted). Streamed tensors are checked
+      by TensorFlow's reader regardless.
 
   Returns:
     A `ConversionReport`.

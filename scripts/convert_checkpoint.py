@@ -6,8 +6,9 @@ given with --n_inputs/--n_outputs/--hidden_sizes. --rules renames TF1 keys, from
 and what would be written, and writes nothing. An existing --dst is replaced only with --overwrite.
 TF1 -> object-based carries the .data files over as they are: --data=auto reflinks them where the filesystem can
 (XFS, btrfs) and copies otherwise; --data=hardlink links the source's files into the output instead (no bytes
-move, but both are then the same files: writing to one changes the other); --noverify skips the CRC-32C check of
-the carried bytes.
+move, but both are then the same files: writing to one changes the other). The CRC-32C of every copied byte is
+checked before the output is committed; --verify also checks shared (reflinked, hard-linked) bytes, --noverify
+none.
 The work is `keras_bridge.twins.checkpoints.convert` (the twin, then `keras_bridge.convert_checkpoint`).
 
 Examples:
@@ -40,8 +41,9 @@ _DATA = flags.DEFINE_enum("data", "auto", ["auto", "copy", "reflink", "hardlink"
                           "btrfs), else a copy; copy: always copy; reflink: a reflink or an error; hardlink: hard "
                           "links to the source's own files (they are then the same files: writing to one changes "
                           "the other).")
-_VERIFY = flags.DEFINE_bool("verify", True, "Check the CRC-32C of every tensor carried or copied as it is against "
-                            "the source's index before the output is committed; --noverify skips it.")
+_VERIFY = flags.DEFINE_bool("verify", None, "Check the CRC-32C of tensors written as they are against the source's "
+                            "index before the output is committed. Default: the copied ones (shared bytes, reflinked "
+                            "or hard-linked, are the source's own); --verify: the shared ones too; --noverify: none.")
 
 for _name in ("model", "meta", "n_inputs", "n_outputs", "hidden_sizes", "overwrite", "progress"):
   flags.declare_key_flag(_name)

@@ -6,8 +6,9 @@ direct `.weights.h5` writer gives what Keras's own `load_weights` reads.
   test leaves no mount): the output is a separate file (another inode, copy-on-write) that restores bit-exactly.
 * `data="hardlink"` links the source's files: one inode. `data="auto"` copies where reflinks are impossible;
   `data="reflink"` there is one clear error.
-* Every carried tensor's CRC-32C is checked in the output, so a flipped source byte fails the conversion;
-  `verify=False` skips that check.
+* Every copied tensor's CRC-32C is checked in the output, so a flipped source byte fails the conversion;
+  `verify=False` skips that check. Shared bytes (reflinks, hard links) are the source's own and are checked only
+  with `verify=True`.
 * A checkpoint -> `.weights.h5` conversion copies tensor bytes into the HDF5 datasets directly; the file has the
   datasets `model.save_weights` writes and loads with `model.load_weights` to identical values (Dense, Conv2D and
   BatchNormalization's non-trainable moving statistics).
@@ -139,8 +140,8 @@ def test_reflink_output_is_a_separate_file_that_restores(xfs):
   tf1_prefix = _tf1_checkpoint(os.path.join(xfs, "a"))
   out = os.path.join(xfs, "a", "obj", "ckpt")
   report = _convert.convert_checkpoint(tf1_prefix, out, _twin())
-  assert (report.method, report.data, report.verified) == ("copy", "reflink", True)
-  assert "(copy, data files: reflink, CRC-32C checked)" in str(report)
+  assert (report.method, report.data, report.verified) == ("copy", "reflink", False)
+  assert "(copy, data files: reflink)" in str(report)
   _assert_weights_equal_tf1(_restored(out), tf1_prefix)
   (source,) = _data(tf1_prefix)
   assert os.stat(source).st_ino not in {os.stat(p).st_ino for p in _data(out)}
@@ -152,17 +153,20 @@ def test_reflink_output_is_a_separate_file_that_restores(xfs):
   assert explicit.data == "reflink"
 
 
-def test_reflinked_bytes_are_verified_unless_verify_is_false(xfs):
-  """A flipped byte in the source fails the CRC-32C check of the reflinked output, and nothing is left;
-  `verify=False` skips the check and writes it."""
+def test_reflinked_bytes_are_verified_with_verify_true(xfs):
+  """A flipped byte in the source fails the CRC-32C check of the reflinked output with `verify=True`, and nothing
+  is left; by default the shared bytes are not read: the output is written, and its first load names the
+  corrupt tensor as the source's would."""
   tf1_prefix = _tf1_checkpoint(os.path.join(xfs, "b"))
   _flip_a_weight_byte(tf1_prefix)
   out = os.path.join(xfs, "b", "obj", "ckpt")
   with pytest.raises(_errors.CheckpointFormatError, match="does not match the CRC-32C"):
-    _convert.convert_checkpoint(tf1_prefix, out, _twin(), data="reflink")
+    _convert.convert_checkpoint(tf1_prefix, out, _twin(), data="reflink", verify=True)
   assert os.listdir(os.path.dirname(out)) == []
-  report = _convert.convert_checkpoint(tf1_prefix, out, _twin(), data="reflink", verify=False)
+  report = _convert.convert_checkpoint(tf1_prefix, out, _twin(), data="reflink")
   assert report.data == "reflink" and not report.verified and "CRC-32C" not in str(report)
+  with pytest.raises(tf.errors.DataLossError, match="Checksum does not match"):
+    tf.train.Checkpoint(model=_twin()).read(out).assert_existing_objects_matched()
 
 
 def test_hardlink_shares_the_inode_and_restores(tmp_path):
@@ -170,7 +174,7 @@ def test_hardlink_shares_the_inode_and_restores(tmp_path):
   tf1_prefix = _tf1_checkpoint(tmp_path)
   out = str(tmp_path / "obj" / "ckpt")
   report = _convert.convert_checkpoint(tf1_prefix, out, _twin(), data="hardlink")
-  assert report.data == "hardlink" and report.verified
+  assert report.data == "hardlink" and not report.verified  # Shared bytes: checked only with verify=True.
   (source,) = _data(tf1_prefix)
   assert os.stat(source).st_ino == os.stat(_data(out)[0]).st_ino and os.stat(source).st_nlink == 2
   _assert_weights_equal_tf1(_restored(out), tf1_prefix)

@@ -259,10 +259,10 @@ def test_benchmark_smoke_run_writes_every_row(tmp_path):
   written = json.loads(json_path.read_text())
   assert written == json.loads(json.dumps(results))
   assert [r["method"] for r in written["rows"]] == ["cp", "cp_sync", "recipe", "bridge_object", "bridge_hardlink",
-                                                    "bridge_hardlink_noverify", "bridge_h5"]
+                                                    "bridge_hardlink_verify", "bridge_h5"]
   assert written["config"]["tensors"] == 4 and written["rows"][0]["ratio_to_cp"] == 1.0
   assert {"time_target_met", "rss_target_met", "filesystem", "ratio_to_cp_sync"} <= set(written["rows"][3])
-  assert [(r["data"], r["verified"]) for r in written["rows"][4:6]] == [("hardlink", True), ("hardlink", False)]
+  assert [(r["data"], r["verified"]) for r in written["rows"][4:6]] == [("hardlink", False), ("hardlink", True)]
   growth = convert_benchmark.growth(results, results)
   assert [g["seconds_growth"] for g in growth] == [1.0] * 7
 

@@ -60,7 +60,7 @@ def test_dry_run_writes_nothing_and_overwrite_is_explicit(tiny_checkpoint, tmp_p
 @pytest.mark.slow
 def test_command_line_dry_run_same_format_refusal_and_hardlinks(tiny_checkpoint, tmp_path):
   """A bad request is one message and exit status 2; --dry_run shows what would be written; --data=hardlink
-  --noverify links the source's data file into the output."""
+  links the source's data file into the output (shared bytes: no CRC-32C read unless --verify)."""
   _, directory = tiny_checkpoint
   dst = str(tmp_path / "slim" / "model")
   proc = run_script("convert_checkpoint", f"--src={directory}", f"--dst={dst}", "--dst_format=name-based",
@@ -74,9 +74,9 @@ def test_command_line_dry_run_same_format_refusal_and_hardlinks(tiny_checkpoint,
   assert "would write" in proc.stdout and not os.path.exists(h5)
   trained, _ = tiny_checkpoint
   linked = str(tmp_path / "linked" / "ckpt")
-  proc = run_script("convert_checkpoint", f"--src={directory}", f"--dst={linked}", "--data=hardlink", "--noverify")
+  proc = run_script("convert_checkpoint", f"--src={directory}", f"--dst={linked}", "--data=hardlink")
   assert proc.returncode == 0, proc.stderr
-  assert "(copy, data files: hardlink)" in proc.stdout  # No CRC-32C check with --noverify.
+  assert "(copy, data files: hardlink)" in proc.stdout  # No CRC-32C check of shared bytes by default.
   assert os.stat(trained.checkpoint + ".data-00000-of-00001").st_ino == os.stat(linked + ".data-00000-of-00002").st_ino
 
 
