@@ -121,14 +121,19 @@ class _Direct:
     plain = [a.spec for a in assignments if not _transforms.is_transform(a.spec)]
     try:
       found = _bundle.extents(bundle, plain)
-    except _errors.CheckpointFormatError:  # Truncated since pass 1: RestoreV2 names it, tensor by tensor.
+    except (_errors.CheckpointFormatError, OSError):  # Cut or gone since pass 1: RestoreV2 names it per tensor.
       found = {}
     specs = bundle.specs
     self._extents = {k: e for k, e in found.items()
                      if tf.as_dtype(specs[k][1]) in _DIRECT_DTYPES and e.path in bundle.verified_files}
     try:
       for path in sorted({e.path for e in self._extents.values()}):
-        self._fds[path] = fd = os.open(path, os.O_RDONLY)
+        try:
+          self._fds[path] = fd = os.open(path, os.O_RDONLY)
+        except OSError as e:
+          raise _errors.CheckpointFormatError(
+              f"Checkpoint {bundle.prefix!r}: data file {path!r} cannot be opened after its CRC-32C check "
+              f"({e.strerror}). Nothing was assigned. Restore the file, then load again.") from e
         if _bundle.file_identity(os.fstat(fd)) != bundle.verified_files[path]:
           raise _errors.CheckpointFormatError(
               f"Checkpoint {bundle.prefix!r}: data file {path!r} changed after its CRC-32C check (another "

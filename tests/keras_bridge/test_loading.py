@@ -5,6 +5,7 @@ assigned; partitioned variables and TF1 Momentum's converted slots load as befor
 """
 
 import errno
+import os
 
 import keras
 import numpy as np
@@ -258,6 +259,20 @@ def test_shard_rewritten_between_the_passes_stops_before_any_assignment(wide, mo
                      r"after its CRC-32C check .* Nothing was assigned\. Let the writer finish") as info:
     keras_bridge.load_tf1_checkpoint(model, prefix)
   assert not isinstance(info.value, _errors.PartialLoadError)
+  after = _snapshot(model)
+  assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+def test_shard_removed_between_the_passes_is_one_error_and_assigns_nothing(wide, monkeypatch):
+  """The data file deleted after pass 1: a `CheckpointFormatError` (no bare OSError) saying nothing was assigned."""
+  prefix, _, make = wide
+  verify = _bundle.Bundle.verify
+  monkeypatch.setattr(_bundle.Bundle, "verify",
+                      lambda self, keys: verify(self, keys) or os.remove(prefix + ".data-00000-of-00001"))
+  model = make()
+  before = _snapshot(model)
+  with pytest.raises(_errors.CheckpointFormatError, match=r"Assigned already \(0\): none"):
+    keras_bridge.load_tf1_checkpoint(model, prefix)
   after = _snapshot(model)
   assert all(np.array_equal(before[k], after[k]) for k in before)
 
