@@ -56,7 +56,7 @@ _DT_STRING = 7  # tensorflow.DataType.DT_STRING: its bundle CRC covers lengths a
 # Reads of 1 MiB stay in malloc's reused heap; 4 MiB and more are fresh mappings each time, 1.5-2x slower.
 _CRC_CHUNK = 1 << 20
 #: From this size on, `pread_into` reads a range as two halves at once.
-PARALLEL_READ_BYTES = 4 << 20
+_PARALLEL_READ_BYTES = 4 << 20
 _FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int), clone a whole file (a reflink).
 # What FICLONE fails with where sharing extents is impossible: no reflink support, another filesystem, a
 # filesystem without the ioctl.
@@ -618,7 +618,7 @@ def aligned_buffer(size: int, alignment: int = 64) -> np.ndarray:
 
 def pread_into(fd: int, offset: int, out: np.ndarray, pool: concurrent.futures.Executor) -> int:
   """Fills `out` (a uint8 array) with the bytes at `offset` of the open file `fd`; returns how many were read
-  (fewer than `out.nbytes`: the file ends early). From `PARALLEL_READ_BYTES` on, the two halves are read at
+  (fewer than `out.nbytes`: the file ends early). From `_PARALLEL_READ_BYTES` on, the two halves are read at
   once on `pool` (two workers; `preadv` releases the GIL), about twice as fast from the page cache."""
   def read(start, end):
     got = 0
@@ -630,7 +630,7 @@ def pread_into(fd: int, offset: int, out: np.ndarray, pool: concurrent.futures.E
     return got
 
   size = out.nbytes
-  if size < PARALLEL_READ_BYTES:
+  if size < _PARALLEL_READ_BYTES:
     return read(0, size)
   half = size // 2 // 4096 * 4096
   first, second = pool.submit(read, 0, half), pool.submit(read, half, size)

@@ -118,6 +118,7 @@ class _Direct:
   def __init__(self, bundle, assignments: Sequence[Assignment]):
     self._bundle = bundle
     self._fds: Dict[str, int] = {}
+    self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="keras_bridge-read")
     plain = [a.spec for a in assignments if not _transforms.is_transform(a.spec)]
     try:
       found = _bundle.extents(bundle, plain)
@@ -142,7 +143,6 @@ class _Direct:
       self.close()
       raise
     self._buffer = _bundle.aligned_buffer(max((e.size for e in self._extents.values()), default=0))
-    self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="keras_bridge-read")
 
   def target(self, a: Assignment):
     """The tf.Variable to copy `a`'s tensor into, or None when `RestoreV2` and `assign` must do it."""
@@ -178,8 +178,7 @@ class _Direct:
                                           value=value)
 
   def close(self) -> None:
-    if getattr(self, "_pool", None) is not None:
-      self._pool.shutdown()
+    self._pool.shutdown()
     for fd in self._fds.values():
       os.close(fd)
     self._fds.clear()

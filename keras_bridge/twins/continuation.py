@@ -129,7 +129,6 @@ class _Steps:
       loss = self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
     return loss
 
-
   def _run_in_memory(self, x, y, order, first, steps, batch_size):
     """One device: runs `steps` steps on batches `first`, `first + 1`, ... of the epoch order `order` (the last
     may be smaller), gathered from `x` and `y` inside the graph (no `tf.data` iterator between the steps);
